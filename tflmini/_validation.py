@@ -1,0 +1,113 @@
+"""Input checks shared by every public function: clear errors that name the argument."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_matrix",
+    "check_targets",
+    "check_positive",
+    "check_nonnegative",
+    "check_positive_int",
+    "check_same_dim",
+    "check_random_state",
+]
+
+
+def check_matrix(X, name="X", *, min_rows=1):
+    """Return ``X`` as a finite float64 array of shape (P, N0), or raise naming ``name``."""
+    if X is None:
+        raise TypeError(f"{name} must be an array of shape (P, N0), got None")
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array of shape (P, N0): {exc}") from None
+    if arr.ndim != 2:
+        hint = " (use X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single point)" if arr.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D with shape (P, N0), got shape {arr.shape}{hint}")
+    if arr.shape[0] < min_rows:
+        raise ValueError(f"{name} must hold at least {min_rows} point(s), got shape {arr.shape}")
+    if arr.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one input dimension, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def check_targets(y, n_rows, name="y"):
+    """Return ``y`` as a finite float64 vector of length ``n_rows``."""
+    if y is None:
+        raise TypeError(f"{name} must be an array of shape (P,), got None")
+    try:
+        arr = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array of shape (P,): {exc}") from None
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D with shape (P,) (one scalar label per point), got shape {arr.shape}")
+    if arr.shape[0] != n_rows:
+        raise ValueError(f"{name} has {arr.shape[0]} labels but the inputs have {n_rows} points")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def _check_real(value, name):
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if np.isnan(value):
+        raise ValueError(f"{name} must not be NaN")
+    return value
+
+
+def check_positive(value, name, *, allow_inf=False):
+    """Return ``value`` as a float > 0 (finite unless ``allow_inf``)."""
+    value = _check_real(value, name)
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    if np.isinf(value) and not allow_inf:
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_nonnegative(value, name, *, allow_inf=False):
+    """Return ``value`` as a float >= 0 (``inf`` allowed if ``allow_inf``)."""
+    value = _check_real(value, name)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    if np.isinf(value) and not allow_inf:
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_positive_int(value, name):
+    """Return ``value`` as a Python int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        if isinstance(value, (float, np.floating)) and float(value).is_integer() and value >= 1:
+            return int(value)
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def check_same_dim(X, n_features, name="X", reference="the training inputs"):
+    """Raise if ``X`` does not have ``n_features`` columns."""
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has input dimension {X.shape[1]} but {reference} have dimension {n_features}"
+        )
+
+
+def check_random_state(seed):
+    """Turn ``seed`` (None, int or Generator) into a ``numpy.random.Generator``."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, (numbers.Integral, np.integer)) and not isinstance(seed, bool):
+        return np.random.default_rng(seed)
+    raise TypeError(f"seed must be None, an int or a numpy.random.Generator, got {type(seed).__name__}")

@@ -1,0 +1,436 @@
+r"""The Franz-Parisi theory of transfer between two one-hidden-layer networks (proportional limit).
+
+Protocol (book, chapter "Deriving the transfer theory"). A source network :math:`(W_s, v_s)` is drawn
+from its posterior on :math:`(X_s, y_s)`; a target network, given the frozen source, has posterior
+
+.. math::
+
+   p(W_t, v_t\,|\,W_s) \propto \exp\Big[-\tfrac{1}{2T}|y_t - f_t(X_t)|^2 - \tfrac{\lambda_0}{2}|W_t|^2
+        - \tfrac{\lambda_1}{2}|v_t|^2 - \tfrac{\gamma}{2}|W_t - W_s|^2\Big].
+
+Observables are averaged over the target posterior, then over the source (quenched). With replicas
+(:math:`n\to0`, replica symmetry) and Gaussian equivalence given the readouts, the order parameters
+:math:`Q_t = |v_t|^2/N_1`, :math:`Q_{tt} = v_t^a\cdot v_t^b/N_1`, :math:`Q_{st} = v_s\cdot v_t/N_1`
+make stationary the action
+
+.. math::
+
+   \phi = \tfrac12\Big[\log(Q_t - Q_{tt}) + \frac{Q_{tt} - Q_{st}^2/Q_s}{Q_t - Q_{tt}} - \lambda_1 Q_t\Big]
+        - \tfrac{1}{2N_1}\Big[\log\det D + \mathrm{Tr}\,D^{-1}B + \tilde y^\top D^{-1}\tilde y\Big],
+
+:math:`D = Q_t K_{tt} - Q_{tt}K_\times + TI`, :math:`B = Q_{tt}K_\times - Q_{st}^2 R`,
+:math:`R = K_{ts}G_{ss}^{-1}K_{st}`, :math:`\tilde y = y_t - Q_{st}K_{ts}G_{ss}^{-1}y_s`,
+:math:`G_{ss} = Q_sK_{ss} + TI`, while :math:`Q_s` is the single-network saddle on the source data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from ._validation import check_matrix, check_nonnegative, check_positive, check_same_dim, check_targets
+from .kernels import get_activation, nngp_diagonal, nngp_kernel
+from .renormalization import ConvergenceError, KernelSpectrum, solve_kr_saddle
+
+__all__ = ["coupled_weight_statistics", "TransferKernels", "transfer_action", "solve_transfer_saddle",
+           "FranzParisiTransfer"]
+
+
+def coupled_weight_statistics(gamma, lambda0=1.0):
+    r"""Per-unit first-layer weight statistics of the source and the coupled target replicas.
+
+    With :math:`w_s\sim\mathcal N(0, 1/\lambda_0)` and :math:`w_t\,|\,w_s\sim
+    \mathcal N(\gamma w_s/(\lambda_0+\gamma),\ 1/(\lambda_0+\gamma))` (independently per replica):
+
+    - ``c_ss`` :math:`= 1/\lambda_0`,
+    - ``c_st`` :math:`= \gamma/(\lambda_0(\lambda_0+\gamma))`,
+    - ``c_tt`` :math:`= \gamma^2/(\lambda_0(\lambda_0+\gamma)^2) + 1/(\lambda_0+\gamma)`,
+    - ``c_x`` :math:`= \gamma^2/(\lambda_0(\lambda_0+\gamma)^2)` (two target replicas).
+
+    ``gamma = inf`` gives the exact limit ``c_st = c_tt = c_x = 1/lambda0`` (frozen features).
+    """
+    gamma = check_nonnegative(gamma, "gamma", allow_inf=True)
+    lambda0 = check_positive(lambda0, "lambda0")
+    c_ss = 1.0 / lambda0
+    if np.isinf(gamma):
+        return {"c_ss": c_ss, "c_st": c_ss, "c_tt": c_ss, "c_x": c_ss}
+    r = gamma / (lambda0 + gamma)  # regression coefficient of w_t on w_s
+    c_x = r * r / lambda0
+    return {"c_ss": c_ss, "c_st": r / lambda0, "c_tt": c_x + 1.0 / (lambda0 + gamma), "c_x": c_x}
+
+
+@dataclass(frozen=True)
+class TransferKernels:
+    r"""Target-side matrices at one coupling: ``K_tt``, ``K_x`` (Pt, Pt), ``K_st`` (Ps, Pt),
+    ``R`` :math:`= K_{ts}G_{ss}^{-1}K_{st}` (Pt, Pt), ``r`` :math:`= K_{ts}G_{ss}^{-1}y_s` (Pt,),
+    and the weight statistics ``stats``."""
+
+    K_tt: np.ndarray
+    K_x: np.ndarray
+    K_st: np.ndarray
+    R: np.ndarray
+    r: np.ndarray
+    stats: dict
+
+
+def _source_solve(source_spectrum, Q_s, temperature, b):
+    return source_spectrum.solve(Q_s, temperature, b)
+
+
+def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0, activation):
+    """Build :class:`TransferKernels` (cost: kernels plus two Ps x Ps x Pt products)."""
+    st = coupled_weight_statistics(gamma, lambda0)
+    K_tt = nngp_kernel(X_t, var1=st["c_tt"], activation=activation)
+    K_x = nngp_kernel(X_t, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"], activation=activation)
+    K_st = nngp_kernel(X_s, X_t, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=activation)
+    U, k = source_spectrum.eigvecs, source_spectrum.eigvals
+    proj = U.T @ K_st  # (Ps, Pt)
+    w = 1.0 / (Q_s * k + temperature)
+    R = proj.T @ (proj * w[:, None])
+    r = proj.T @ (w * source_spectrum.y_proj)
+    return TransferKernels(K_tt, K_x, K_st, 0.5 * (R + R.T), r, st)
+
+
+def _entropy_terms(theta, Q_s, lambda1):
+    r"""Readout entropy :math:`E = \frac12[\log\Delta + m/\Delta - \lambda_1 Q_t]`, its gradient and Hessian,
+    :math:`\Delta = Q_t - Q_{tt}`, :math:`m = Q_{tt} - Q_{st}^2/Q_s`."""
+    Q_t, Q_tt, Q_st = theta
+    d = Q_t - Q_tt
+    m = Q_tt - Q_st**2 / Q_s
+    val = 0.5 * (np.log(d) + m / d - lambda1 * Q_t)
+    grad = np.array([0.5 * (1 / d - m / d**2 - lambda1), m / (2 * d**2), -Q_st / (Q_s * d)])
+    hess = np.array(
+        [
+            [0.5 * (-1 / d**2 + 2 * m / d**3), -m / d**3, Q_st / (Q_s * d**2)],
+            [-m / d**3, 0.5 * (1 / d**2 + 2 * m / d**3), -Q_st / (Q_s * d**2)],
+            [Q_st / (Q_s * d**2), -Q_st / (Q_s * d**2), -1 / (Q_s * d)],
+        ]
+    )
+    return val, grad, hess
+
+
+def _data_terms(theta, tk, y_t, temperature, order=2):
+    r"""Data part :math:`\Lambda = \log\det D + \mathrm{Tr}\,D^{-1}J + \tilde y^\top D^{-1}\tilde y`
+    (:math:`J = D + B = Q_tK_{tt} + TI - Q_{st}^2R`, so :math:`\Lambda` equals the bracket of the
+    action up to the constant :math:`P_t`), with gradient and Hessian in (Q_t, Q_tt, Q_st).
+
+    Derivatives with :math:`S = D^{-1}`, :math:`e = S\tilde y`, :math:`A_a = S\,\partial_aD`:
+    :math:`\partial_a\Lambda = \mathrm{Tr}[(S - SJS - ee^\top)\partial_aD] + \mathrm{Tr}\,S\partial_aJ + 2\partial_a\tilde y^\top e`,
+    :math:`\partial_a\partial_b\Lambda = -\mathrm{Tr}A_aA_b + 2\mathrm{Tr}A_aSJA_b - \mathrm{Tr}(SJ_bA_a) - \mathrm{Tr}(SJ_aA_b)
+    + \mathrm{Tr}\,S\partial_a\partial_bJ + 2e^\top\partial_aD\,S\,\partial_bD\,e - 2\tilde y_b^\top S\partial_aD e
+    - 2\tilde y_a^\top S\partial_bDe + 2\tilde y_a^\top S\tilde y_b`.
+    """
+    Q_t, Q_tt, Q_st = theta
+    P = y_t.shape[0]
+    D = Q_t * tk.K_tt - Q_tt * tk.K_x
+    D[np.diag_indices(P)] += temperature
+    c, info = sla.lapack.dpotrf(D, lower=False, clean=True)
+    if info != 0:
+        raise np.linalg.LinAlgError("D is not positive definite")
+    logdet = 2.0 * np.sum(np.log(np.diag(c)))
+    S, info = sla.lapack.dpotri(c, lower=False)
+    S = np.triu(S) + np.triu(S, 1).T
+    yt = y_t - Q_st * tk.r
+    e = S @ yt
+    A_t = S @ tk.K_tt
+    A_x = S @ tk.K_x
+    A_R = S @ tk.R
+    SJ = Q_t * A_t + temperature * S - Q_st**2 * A_R
+    tr_SJ = np.trace(SJ)
+    val = logdet + tr_SJ + yt @ e
+    Kt_e, Kx_e = tk.K_tt @ e, tk.K_x @ e
+
+    def tr_prod(X, Y):  # Tr(X Y)
+        return np.einsum("ij,ji->", X, Y)
+
+    # Tr(Omega dD) with Omega = S - SJS - ee^T
+    om_t = np.trace(A_t) - tr_prod(SJ, A_t) - e @ Kt_e
+    om_x = np.trace(A_x) - tr_prod(SJ, A_x) - e @ Kx_e
+    tr_AR = np.trace(A_R)
+    grad = np.array([om_t + np.trace(A_t), -om_x, -2 * Q_st * tr_AR - 2 * tk.r @ e])
+    if order < 2:
+        return val, grad, None
+    # dD_a: t -> K_tt, tt -> -K_x, st -> 0;  J_a: t -> K_tt, tt -> 0, st -> -2 Q_st R;  ytilde_a: st -> -r
+    A = {"t": A_t, "tt": -A_x}
+    ASJ = {"t": A_t @ SJ, "tt": -(A_x @ SJ)}
+    SJa = {"t": A_t, "tt": None, "st": -2 * Q_st * A_R}
+    u = {"t": Kt_e, "tt": -Kx_e}  # dD_a e
+    w = {k: S @ v for k, v in u.items()}  # S dD_a e
+    Sr = S @ tk.r
+    names = ("t", "tt", "st")
+    hess = np.zeros((3, 3))
+    for i, a in enumerate(names):
+        for j, b in enumerate(names[i:], start=i):
+            h = 0.0
+            if a in A and b in A:
+                h += -tr_prod(A[a], A[b]) + 2 * tr_prod(ASJ[a], A[b]) + 2 * u[a] @ w[b]
+            if a in A and SJa[b] is not None:
+                h -= tr_prod(SJa[b], A[a])
+            if b in A and SJa[a] is not None:
+                h -= tr_prod(SJa[a], A[b])
+            if a == "st" and b == "st":
+                h += -2 * tr_AR + 2 * tk.r @ Sr  # Tr S d2J and 2 r^T S r
+            # -2 ytilde_b^T S dD_a e - 2 ytilde_a^T S dD_b e, with ytilde_st = -r
+            if b == "st" and a in A:
+                h += 2 * tk.r @ w[a]
+            if a == "st" and b in A:
+                h += 2 * tk.r @ w[b]
+            hess[i, j] = hess[j, i] = h
+    return val, grad, hess
+
+
+def transfer_action(theta, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=0):
+    r"""The action :math:`\phi(Q_t, Q_{tt}, Q_{st})` (per hidden unit); with ``order`` 1 or 2 also its
+    gradient and Hessian, returned as a tuple."""
+    theta = np.asarray(theta, dtype=np.float64)
+    ev, eg, eh = _entropy_terms(theta, Q_s, lambda1)
+    if np.isinf(n_hidden):
+        out = (ev, eg, eh)
+    else:
+        dv, dg, dh = _data_terms(theta, tk, y_t, temperature, order=order)
+        c = 1.0 / (2 * n_hidden)
+        out = (ev - c * (dv - y_t.shape[0]), eg - c * dg, None if dh is None else eh - c * dh)
+    return out[0] if order == 0 else out[: order + 1]
+
+
+def _admissible(theta):
+    return theta[0] > 0 and theta[0] - theta[1] > 0
+
+
+def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start=None, tol=1e-10, max_iter=100):
+    r"""Newton's method on :math:`\nabla\phi = 0` with the analytic Hessian, backtracking to keep
+    :math:`Q_t > Q_{tt}`, :math:`D` positive definite and the gradient decreasing.
+
+    Returns ``(theta, info)`` with theta = (Q_t, Q_tt, Q_st); info gives the method, the number of
+    Newton steps, the residual (max-norm of the gradient) and the Hessian's eigenvalues at the
+    solution (the signature of the saddle). Raises :class:`ConvergenceError` with the residual on failure.
+    """
+    if np.isinf(n_hidden):
+        return np.array([1.0 / lambda1, 0.0, 0.0]), {"method": "exact (infinite width)", "iterations": 0,
+                                                    "residual": 0.0, "hessian_eigenvalues": None}
+    theta = np.array([1.0 / lambda1, 0.0, 0.0]) if start is None else np.array(start, dtype=np.float64)
+    if not _admissible(theta):
+        raise ValueError(f"start must satisfy Q_t > 0 and Q_t > Q_tt, got {theta}")
+
+    def evaluate(th):
+        try:
+            _, g, h = transfer_action(th, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=2)
+        except np.linalg.LinAlgError:
+            return None
+        return (g, h) if np.all(np.isfinite(g)) and np.all(np.isfinite(h)) else None
+
+    cur = evaluate(theta)
+    if cur is None:
+        raise ConvergenceError(f"transfer saddle: the action is not defined at the start {theta}")
+    for it in range(max_iter + 1):
+        g, h = cur
+        res = float(np.max(np.abs(g)))
+        if res < tol:
+            return theta, {"method": "Newton with analytic Hessian", "iterations": it, "residual": res,
+                           "hessian_eigenvalues": np.linalg.eigvalsh(h).tolist()}
+        try:
+            step = np.linalg.solve(h, g)
+        except np.linalg.LinAlgError:
+            step = 1e-2 * g
+        t = 1.0
+        for _ in range(50):
+            cand = theta - t * step
+            nxt = evaluate(cand) if _admissible(cand) else None
+            if nxt is not None and (np.max(np.abs(nxt[0])) < res or t < 1e-6):
+                break
+            t *= 0.5
+        else:
+            raise ConvergenceError(f"transfer saddle: no admissible Newton step from {theta} (residual {res:.3g})")
+        theta, cur = cand, nxt
+    raise ConvergenceError(f"transfer saddle not converged after {max_iter} Newton steps: residual {res:.3g} at {theta}")
+
+
+@dataclass(frozen=True)
+class SourceSolution:
+    """The source network's theory, shared by every coupling: inputs, kernel spectrum and Q_s."""
+
+    X: np.ndarray
+    y: np.ndarray
+    spectrum: KernelSpectrum
+    Q_s: float
+    info: dict
+
+
+class FranzParisiTransfer(RegressorMixin, BaseEstimator):
+    r"""Franz-Parisi theory of a target network coupled to a source network by :math:`\gamma`.
+
+    Parameters
+    ----------
+    n_hidden : int or inf, width :math:`N_1` of both networks (``inf``: lazy limit, no transfer).
+    gamma : float >= 0 or inf, coupling :math:`\gamma` (0: training from scratch; inf: frozen source features).
+    temperature : float > 0, :math:`T`.
+    lambda0, lambda1 : float > 0, prior precisions of first layer and readout.
+    activation : {"erf", "linear"}; the theory needs an odd activation.
+
+    Attributes
+    ----------
+    order_parameters_ : dict with keys ``"Q_s"``, ``"Q_t"``, ``"Q_st"``, ``"Q_tt"``.
+    weight_statistics_ : dict ``c_ss, c_st, c_tt, c_x`` (see :func:`coupled_weight_statistics`).
+    solver_info_ : dict, how the source and target saddle points were found.
+    source_ : SourceSolution, reused by :meth:`with_gamma`.
+    """
+
+    def __init__(self, n_hidden, gamma, temperature, lambda0=1.0, lambda1=1.0, activation="erf"):
+        self.n_hidden = n_hidden
+        self.gamma = gamma
+        self.temperature = temperature
+        self.lambda0 = lambda0
+        self.lambda1 = lambda1
+        self.activation = activation
+        self._checked_params()
+
+    def _checked_params(self):
+        n_hidden = self.n_hidden
+        if isinstance(n_hidden, (float, np.floating)) and np.isinf(n_hidden) and n_hidden > 0:
+            n_hidden = np.inf
+        else:
+            n_hidden = float(check_positive(n_hidden, "n_hidden"))
+        act = get_activation(self.activation)
+        if not act.odd:
+            raise ValueError(
+                f"activation {act.name!r} is not odd; the Franz-Parisi transfer theory assumes an odd activation "
+                "(erf or linear), for which the source-target kernel vanishes at gamma = 0"
+            )
+        return dict(
+            n_hidden=n_hidden,
+            gamma=check_nonnegative(self.gamma, "gamma", allow_inf=True),
+            temperature=check_positive(self.temperature, "temperature"),
+            lambda0=check_positive(self.lambda0, "lambda0"),
+            lambda1=check_positive(self.lambda1, "lambda1"),
+            activation=act,
+        )
+
+    # -- fitting ------------------------------------------------------------------------------------
+    def fit(self, X_source, y_source, X_target, y_target):
+        """Solve the source saddle (Q_s) and the target saddle (Q_t, Q_tt, Q_st)."""
+        p = self._checked_params()
+        Xs = check_matrix(X_source, "X_source")
+        ys = check_targets(y_source, Xs.shape[0], "y_source")
+        Xt = check_matrix(X_target, "X_target")
+        yt = check_targets(y_target, Xt.shape[0], "y_target")
+        check_same_dim(Xt, Xs.shape[1], "X_target", "the source inputs (X_source)")
+        K_ss = nngp_kernel(Xs, var1=1.0 / p["lambda0"], activation=p["activation"])
+        spectrum = KernelSpectrum.from_kernel(K_ss, ys)
+        Q_s, info = solve_kr_saddle(spectrum, p["n_hidden"], p["temperature"], p["lambda1"])
+        self.source_ = SourceSolution(Xs, ys, spectrum, Q_s, info)
+        return self._fit_target(Xt, yt, start=None)
+
+    def _fit_target(self, Xt, yt, start):
+        p = self._checked_params()
+        src = self.source_
+        tk = transfer_kernels(src.X, Xt, src.spectrum, src.Q_s, p["gamma"], p["temperature"], p["lambda0"],
+                              p["activation"])
+        theta, info = solve_transfer_saddle(tk, yt, src.Q_s, p["n_hidden"], p["temperature"], p["lambda1"],
+                                            start=start)
+        Q_t, Q_tt, Q_st = (float(v) for v in theta)
+        self.order_parameters_ = {"Q_s": float(src.Q_s), "Q_t": Q_t, "Q_st": Q_st, "Q_tt": Q_tt}
+        self.weight_statistics_ = tk.stats
+        self.solver_info_ = {"source": src.info, "target": info}
+        self.X_target_, self.y_target_ = Xt, yt
+        self.n_features_in_ = Xt.shape[1]
+        self._tk = tk
+        D = Q_t * tk.K_tt - Q_tt * tk.K_x
+        D[np.diag_indices_from(D)] += p["temperature"]
+        self._D_chol = sla.cho_factor(D)
+        self._y_tilde = yt - Q_st * tk.r
+        self._e = sla.cho_solve(self._D_chol, self._y_tilde)
+        return self
+
+    def with_gamma(self, gamma):
+        """A copy fitted at another coupling, reusing the source solution and warm-starting the target
+        saddle from this one (one target-sized solve per call: the fast path of a slider)."""
+        self._check_fitted()
+        new = FranzParisiTransfer(self.n_hidden, gamma, self.temperature, self.lambda0, self.lambda1, self.activation)
+        new.source_ = self.source_
+        op = self.order_parameters_
+        start = None if np.isinf(float(gamma)) != np.isinf(float(self.gamma)) else (op["Q_t"], op["Q_tt"], op["Q_st"])
+        try:
+            return new._fit_target(self.X_target_, self.y_target_, start=start)
+        except ConvergenceError:
+            return new._fit_target(self.X_target_, self.y_target_, start=None)
+
+    def _check_fitted(self):
+        if not hasattr(self, "order_parameters_"):
+            raise RuntimeError("this FranzParisiTransfer is not fitted yet: call fit(X_source, y_source, X_target, y_target)")
+
+    # -- kernels ------------------------------------------------------------------------------------
+    def source_target_kernel(self, X_source, X_target):
+        r"""Renormalized source-target kernel :math:`Q_{st}K_{st}(x_s, x_t)`, shape (len(X_source), len(X_target))."""
+        self._check_fitted()
+        st, act = self.weight_statistics_, self._checked_params()["activation"]
+        K = nngp_kernel(X_source, X_target, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=act)
+        return self.order_parameters_["Q_st"] * K
+
+    # -- predictions --------------------------------------------------------------------------------
+    def predict(self, X, return_var=False):
+        r"""Target-network prediction at ``X``: mean over target and source posteriors, and the total
+        variance (target posterior plus source-to-source fluctuations) if ``return_var``.
+
+        mean :math:`= Q_{st}k_{*s}^\top G_{ss}^{-1}y_s + d^\top D^{-1}\tilde y`, :math:`d = Q_tk_{t*} - Q_{tt}k^\times_{t*}`;
+        var :math:`= Q_tk_{**} - [a^\top G_{ss}^{-1}a + d^\top D^{-1}d + 2d^\top D^{-1}\tilde c - d^\top D^{-1}BD^{-1}d]`,
+        :math:`a = Q_{st}k_{s*}`, :math:`\tilde c = Q_{tt}k^\times_{t*} - Q_{st}^2K_{ts}G_{ss}^{-1}k_{s*}`.
+        """
+        self._check_fitted()
+        p = self._checked_params()
+        X = check_matrix(X, "X")
+        check_same_dim(X, self.n_features_in_)
+        st, act, T = self.weight_statistics_, p["activation"], p["temperature"]
+        op, src, tk = self.order_parameters_, self.source_, self._tk
+        Q_t, Q_tt, Q_st = op["Q_t"], op["Q_tt"], op["Q_st"]
+        k_s = nngp_kernel(src.X, X, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=act)  # (Ps, M)
+        k_t = nngp_kernel(self.X_target_, X, var1=st["c_tt"], activation=act)  # (Pt, M)
+        k_x = nngp_kernel(self.X_target_, X, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"], activation=act)
+        Gi_ks = src.spectrum.solve(src.Q_s, T, k_s)  # G_ss^{-1} k_s*
+        d = Q_t * k_t - Q_tt * k_x
+        mean = Q_st * (k_s.T @ src.spectrum.solve(src.Q_s, T, src.y)) + d.T @ self._e
+        if not return_var:
+            return mean
+        Z = sla.cho_solve(self._D_chol, d)
+        c_tilde = Q_tt * k_x - Q_st**2 * (tk.K_st.T @ Gi_ks)
+        B = Q_tt * tk.K_x - Q_st**2 * tk.R
+        reduction = (
+            Q_st**2 * np.einsum("pm,pm->m", k_s, Gi_ks)
+            + np.einsum("pm,pm->m", d, Z)
+            + 2 * np.einsum("pm,pm->m", Z, c_tilde)
+            - np.einsum("pm,pm->m", Z, B @ Z)
+        )
+        var = Q_t * nngp_diagonal(X, var=st["c_tt"], activation=act) - reduction
+        return mean, np.clip(var, 0.0, None)
+
+    def mean_error(self, X, y):
+        r"""Target test error of the averaged predictor, :math:`\langle(y - \bar f)^2\rangle_{\rm test}`."""
+        X = check_matrix(X, "X")
+        y = check_targets(y, X.shape[0], "y")
+        return float(np.mean((y - self.predict(X)) ** 2))
+
+    def gibbs_error(self, X, y):
+        r"""Target test error averaged over target and source posteriors: bias :math:`(y - \bar f)^2` plus total variance."""
+        X = check_matrix(X, "X")
+        y = check_targets(y, X.shape[0], "y")
+        mean, var = self.predict(X, return_var=True)
+        return float(np.mean((y - mean) ** 2 + var))
+
+    def action(self, Q_t=None, Q_tt=None, Q_st=None):
+        r"""The action :math:`\phi(Q_t, Q_{tt}, Q_{st})`; arguments left out take their saddle-point values
+        (so ``fp.action(Q_t=grid)`` is a slice through the saddle for plotting). Broadcasts over arrays."""
+        self._check_fitted()
+        p = self._checked_params()
+        op = self.order_parameters_
+        args = np.broadcast_arrays(*(np.asarray(op[k] if v is None else v, dtype=np.float64)
+                                     for k, v in (("Q_t", Q_t), ("Q_tt", Q_tt), ("Q_st", Q_st))))
+        out = np.empty(args[0].shape)
+        for idx in np.ndindex(out.shape):
+            theta = np.array([a[idx] for a in args])
+            if not _admissible(theta):
+                raise ValueError(f"the action needs Q_t > 0 and Q_t > Q_tt, got (Q_t, Q_tt, Q_st) = {tuple(theta)}")
+            out[idx] = transfer_action(theta, self._tk, self.y_target_, op["Q_s"], p["n_hidden"], p["temperature"],
+                                       p["lambda1"])
+        return out if out.ndim else float(out)

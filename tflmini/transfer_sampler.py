@@ -1,0 +1,184 @@
+r"""Sampling the Franz-Parisi transfer protocol with finite networks.
+
+1. Source chains sample :math:`W_s` from the source posterior (readout integrated out exactly); every
+   ``snapshot_every`` iterations a state is frozen, giving K source snapshots with their exact
+   :math:`\mathbb E[v_s\,|\,W_s]`.
+2. For each snapshot and each coupling :math:`\gamma`, two target chains (replicas a, b) sample
+   :math:`W_t` with the prior :math:`\lambda_0|W_t|^2/2 + \gamma|W_t - W_s|^2/2`, i.e. precision
+   :math:`\lambda_0+\gamma` around :math:`\gamma W_s/(\lambda_0+\gamma)`; all snapshots' replicas run
+   as one vectorised batch of chains.
+3. Per snapshot: :math:`Q_t` = mean of :math:`\mathbb E[|v_t|^2\,|\,W_t]/N_1`;
+   :math:`Q_{st} = \mathbb E[v_s|W_s]\cdot\overline{\mathbb E[v_t|W_t]}/N_1`;
+   :math:`Q_{tt} = \overline{\mathbb E[v^a_t|W^a_t]}\cdot\overline{\mathbb E[v^b_t|W^b_t]}/N_1`
+   (bars: time averages; replicas are independent given the source); Gibbs test error.
+   Error bars are standard errors over snapshots (quenched average).
+4. :math:`\gamma=\infty` needs no target chain: with :math:`W_t = W_s` the target readout posterior is
+   Gaussian, so every observable is exact per snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ._validation import check_matrix, check_nonnegative, check_positive_int, check_random_state, check_same_dim, check_targets
+from .sampler import BayesianNetworkSampler
+
+__all__ = ["TransferSamplingResult", "TransferSampler"]
+
+KEYS = ("Q_s", "Q_t", "Q_st", "Q_tt", "gibbs_error", "mean_error")
+
+
+@dataclass
+class TransferSamplingResult:
+    """Quenched averages over source snapshots, one entry per coupling.
+
+    ``mean[key]`` and ``stderr[key]`` are arrays over ``gammas`` for keys Q_s, Q_t, Q_st, Q_tt,
+    gibbs_error, mean_error; ``per_snapshot[key]`` has shape (len(gammas), n_snapshots) (mean_error
+    excepted: it is a property of the snapshot-averaged predictor). ``diagnostics`` holds the source
+    run's and each target run's sampler diagnostics.
+    """
+
+    gammas: np.ndarray
+    mean: dict
+    stderr: dict
+    per_snapshot: dict
+    n_snapshots: int
+    diagnostics: dict = field(default_factory=dict)
+
+    def table(self):
+        """Rows (gamma, then mean and stderr of each observable) for printing or saving."""
+        rows = []
+        for i, g in enumerate(self.gammas):
+            row = {"gamma": float(g)}
+            for k in KEYS:
+                row[k] = float(self.mean[k][i])
+                row[k + "_se"] = float(self.stderr[k][i])
+            rows.append(row)
+        return rows
+
+
+class TransferSampler:
+    r"""Finite-network simulation of the Franz-Parisi protocol.
+
+    Parameters
+    ----------
+    n_hidden, temperature, lambda0, lambda1, activation : the model, as in :class:`~tflmini.FranzParisiTransfer`.
+    n_source_chains : int, source chains.
+    snapshots_per_chain : int, frozen source states taken from each source chain (K = product).
+    snapshot_every : int, measurement iterations between snapshots (>= the autocorrelation time).
+    source_warmup, target_warmup, target_samples : HMC iterations.
+    seed, progress : reproducibility and a tqdm progress bar.
+    """
+
+    def __init__(self, n_hidden, temperature, lambda0=1.0, lambda1=1.0, activation="erf", *, n_source_chains=4,
+                 snapshots_per_chain=3, snapshot_every=10, source_warmup=150, target_warmup=100,
+                 target_samples=100, seed=None, progress=True):
+        self.n_hidden = check_positive_int(n_hidden, "n_hidden")
+        self.temperature = temperature
+        self.lambda0 = lambda0
+        self.lambda1 = lambda1
+        self.activation = activation
+        self.n_source_chains = check_positive_int(n_source_chains, "n_source_chains")
+        self.snapshots_per_chain = check_positive_int(snapshots_per_chain, "snapshots_per_chain")
+        self.snapshot_every = check_positive_int(snapshot_every, "snapshot_every")
+        self.source_warmup = int(source_warmup)
+        self.target_warmup = int(target_warmup)
+        self.target_samples = check_positive_int(target_samples, "target_samples")
+        self.seed = seed
+        self.progress = bool(progress)
+        # validates temperature, priors and activation once
+        self._sampler(1, 1, 1)
+
+    def _sampler(self, n_chains, n_warmup, n_samples, rng=None):
+        return BayesianNetworkSampler(self.n_hidden, self.temperature, self.lambda0, self.lambda1, self.activation,
+                                      n_chains=n_chains, n_warmup=n_warmup, n_samples=n_samples, seed=rng,
+                                      progress=self.progress)
+
+    def run(self, X_source, y_source, X_target, y_target, X_test, y_test, gammas):
+        """Sample the protocol for every coupling in ``gammas`` (``inf`` allowed) and return a
+        :class:`TransferSamplingResult`."""
+        rng = check_random_state(self.seed)
+        Xs = check_matrix(X_source, "X_source")
+        ys = check_targets(y_source, Xs.shape[0], "y_source")
+        Xt = check_matrix(X_target, "X_target")
+        yt = check_targets(y_target, Xt.shape[0], "y_target")
+        check_same_dim(Xt, Xs.shape[1], "X_target", "the source inputs (X_source)")
+        Xe = check_matrix(X_test, "X_test")
+        ye = check_targets(y_test, Xe.shape[0], "y_test")
+        check_same_dim(Xe, Xs.shape[1], "X_test", "the source inputs (X_source)")
+        gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
+        if gammas.ndim != 1 or gammas.size == 0:
+            raise ValueError("gammas must be a non-empty 1-D list of couplings")
+        for g in gammas:
+            check_nonnegative(g, "gammas", allow_inf=True)
+
+        # 1. source chains and frozen snapshots
+        src = self._sampler(self.n_source_chains, self.source_warmup,
+                            self.snapshots_per_chain * self.snapshot_every, rng)
+        src_res = src.sample(Xs, ys, snapshot_every=self.snapshot_every, desc="source chains")
+        W_s = src_res.snapshots["W"].reshape((-1,) + src_res.snapshots["W"].shape[2:])  # (K, N1, N0)
+        mu_s = src_res.snapshots["v_mean"].reshape(-1, self.n_hidden)  # (K, N1)
+        K = W_s.shape[0]
+        Q_s_per = np.repeat(src_res.Q.mean(axis=0), self.snapshots_per_chain)  # per source chain
+        diagnostics = {"source": src_res.diagnostics, "targets": {}}
+
+        per = {k: np.zeros((gammas.size, K)) for k in KEYS if k != "mean_error"}
+        mean_err, mean_err_se = np.zeros(gammas.size), np.zeros(gammas.size)
+        N1 = self.n_hidden
+        for i, gamma in enumerate(tqdm(gammas, desc="couplings", disable=not self.progress, leave=False)):
+            per["Q_s"][i] = Q_s_per
+            if np.isinf(gamma):
+                obs = self._frozen_features(W_s, Xt, yt, Xe, ye)
+                v_a = v_b = obs["v_mean"]
+                per["Q_t"][i] = obs["Q"]
+                per["gibbs_error"][i] = obs["test_error"]
+                f_snap = obs["test_mean"]  # (K, M)
+                diagnostics["targets"]["inf"] = {"sampler": "exact Gaussian readout given W_t = W_s"}
+            else:
+                lam = self.lambda0 + gamma
+                prior_mean = np.repeat(gamma / lam * W_s, 2, axis=0)  # chains (k, a), (k, b)
+                tgt = self._sampler(2 * K, self.target_warmup, self.target_samples, rng)
+                res = tgt.sample(Xt, yt, Xe, ye, precision=lam, prior_mean=prior_mean, desc=f"target chains, gamma={gamma:g}")
+                v = res.v_mean.reshape(K, 2, N1)
+                v_a, v_b = v[:, 0], v[:, 1]
+                per["Q_t"][i] = res.Q.mean(axis=0).reshape(K, 2).mean(axis=1)
+                per["gibbs_error"][i] = res.test_error.mean(axis=0).reshape(K, 2).mean(axis=1)
+                f_snap = res.test_mean_chains.reshape(K, 2, -1).mean(axis=1)
+                diagnostics["targets"][f"{gamma:g}"] = res.diagnostics
+            per["Q_st"][i] = 0.5 * np.einsum("ki,ki->k", mu_s, v_a + v_b) / N1
+            per["Q_tt"][i] = np.einsum("ki,ki->k", v_a, v_b) / N1
+            mean_err[i], mean_err_se[i] = _averaged_predictor_error(f_snap, ye)
+
+        mean = {k: v.mean(axis=1) for k, v in per.items()}
+        stderr = {k: v.std(axis=1, ddof=1) / np.sqrt(K) if K > 1 else np.full(gammas.size, np.nan) for k, v in per.items()}
+        # Q_s: one value per source chain, so its error bar counts chains
+        qs_chain = src_res.Q.mean(axis=0)
+        stderr["Q_s"][:] = qs_chain.std(ddof=1) / np.sqrt(qs_chain.size) if qs_chain.size > 1 else np.nan
+        mean["mean_error"], stderr["mean_error"] = mean_err, mean_err_se
+        return TransferSamplingResult(gammas, mean, stderr, per, K, diagnostics)
+
+    def _frozen_features(self, W_s, Xt, yt, Xe, ye):
+        """gamma = inf: exact averages over the Gaussian target readout given W_t = W_s, per snapshot."""
+        sampler = self._sampler(W_s.shape[0], 0, 1)
+        post = sampler.posterior(Xt, yt)
+        _, _, state = post.likelihood(W_s, need_grad=False)
+        return post.observables(W_s, state, Xe, ye)
+
+
+def _averaged_predictor_error(f_snap, y):
+    """Error of the snapshot-averaged predictor, corrected for the finite number of snapshots
+    (subtract between-snapshot variance / K), with a jackknife standard error."""
+    K = f_snap.shape[0]
+
+    def corrected(f):
+        bias = f.var(axis=0, ddof=1).mean() / f.shape[0] if f.shape[0] > 1 else 0.0
+        return np.mean((y - f.mean(axis=0)) ** 2) - bias
+
+    est = corrected(f_snap)
+    if K < 3:
+        return float(est), float("nan")
+    jack = np.array([corrected(np.delete(f_snap, k, axis=0)) for k in range(K)])
+    return float(est), float(np.sqrt((K - 1) / K * np.sum((jack - jack.mean()) ** 2)))
