@@ -8,6 +8,8 @@ from .kernels import ACTIVATIONS, get_activation, nngp_diagonal, nngp_kernel
 from .renormalization import ConvergenceError, KernelRenormalization
 from .sampler import BayesianNetworkSampler, SamplerDivergenceWarning, SamplerResult
 from .tasks import make_teacher_task, make_transfer_task
+from .transfer import FranzParisiTransfer
+from .transfer_sampler import TransferSampler, TransferSamplingResult
 
 __version__ = "0.1.0"
 
@@ -15,6 +17,9 @@ __all__ = [
     "ACTIVATIONS",
     "BayesianNetworkSampler",
     "ConvergenceError",
+    "FranzParisiTransfer",
+    "TransferSampler",
+    "TransferSamplingResult",
     "KernelRenormalization",
     "SamplerDivergenceWarning",
     "SamplerResult",

@@ -49,6 +49,16 @@ from .kernels import get_activation
 __all__ = ["CollapsedPosterior", "SamplerResult", "BayesianNetworkSampler", "SamplerDivergenceWarning"]
 
 
+def _bmv(A, x):
+    """Batched matrix-vector product: A (C, n, k) times x (C, k) -> (C, n)."""
+    return (A @ x[:, :, None])[:, :, 0]
+
+
+def _bvm(x, A):
+    """Batched vector-matrix product: x (C, n) times A (C, n, k) -> (C, k)."""
+    return (x[:, None, :] @ A)[:, 0, :]
+
+
 class SamplerDivergenceWarning(RuntimeWarning):
     """Many HMC trajectories diverged or the acceptance collapsed."""
 
@@ -120,16 +130,16 @@ class CollapsedPosterior:
             L = np.linalg.cholesky(A)
             logdet = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1) + (P - N1) * np.log(T)
             inv = np.linalg.inv(A)
-            b = np.einsum("cpi,p->ci", Psi, y)
-            c = np.einsum("cij,cj->ci", inv, b)
-            alpha = (y - np.einsum("cpi,ci->cp", Psi, c)) / T
+            b = y @ Psi
+            c = _bmv(inv, b)
+            alpha = (y - _bmv(Psi, c)) / T
             quad = (y @ y - np.einsum("ci,ci->c", b, c)) / T
             GiPsi = Psi @ inv if need_grad else None
         energy = 0.5 * (logdet + quad)
         state = {"Psi": Psi, "inv": inv, "alpha": alpha}
         if not need_grad:
             return energy, None, state
-        aPsi = np.einsum("cp,cpi->ci", alpha, Psi)
+        aPsi = _bvm(alpha, Psi)
         gPsi = GiPsi - alpha[:, :, None] * aPsi[:, None, :]
         gH = self.act.derivative(H) * gPsi * self.psi_scale
         grad = np.swapaxes(gH, 1, 2) @ self.X / np.sqrt(self.n_features)
@@ -138,7 +148,7 @@ class CollapsedPosterior:
     # -- exact averages over v | W ---------------------------------------------------------------
     def readout_mean(self, state):
         r"""Posterior mean of :math:`u = \sqrt{\lambda_1}v` given W: :math:`\Psi^\top\alpha`, shape (C, N1)."""
-        return np.einsum("cpi,cp->ci", state["Psi"], state["alpha"])
+        return _bvm(state["alpha"], state["Psi"])
 
     def observables(self, W, state, X_test=None, y_test=None):
         r"""Exact averages over :math:`v\,|\,W` for each chain.
@@ -164,12 +174,12 @@ class CollapsedPosterior:
         }
         if X_test is not None:
             Psi_t = self.features(W, X_test)  # (C, M, N1)
-            mean = np.einsum("cmi,ci->cm", Psi_t, m)
+            mean = _bmv(Psi_t, m)
             if self.p_space:
                 Kt = Psi_t @ np.swapaxes(Psi, 1, 2)  # (C, M, P)
-                var = np.einsum("cmi,cmi->cm", Psi_t, Psi_t) - np.einsum("cmp,cpq,cmq->cm", Kt, inv, Kt)
+                var = np.einsum("cmi,cmi->cm", Psi_t, Psi_t) - np.einsum("cmp,cmp->cm", Kt @ inv, Kt)
             else:
-                var = T * np.einsum("cmi,cij,cmj->cm", Psi_t, inv, Psi_t)
+                var = T * np.einsum("cmi,cmi->cm", Psi_t @ inv, Psi_t)
             var = np.clip(var, 0.0, None)
             out["test_mean"], out["test_var"] = mean, var
             if y_test is not None:
@@ -183,11 +193,11 @@ class CollapsedPosterior:
         C, P, N1 = Psi.shape
         z1 = rng.standard_normal((C, N1))
         z2 = rng.standard_normal((C, P))
-        r = self.y - np.einsum("cpi,ci->cp", Psi, z1) - np.sqrt(self.temperature) * z2
+        r = self.y - _bmv(Psi, z1) - np.sqrt(self.temperature) * z2
         if self.p_space:
-            u = z1 + np.einsum("cpi,cp->ci", Psi, np.einsum("cpq,cq->cp", inv, r))
+            u = z1 + _bvm(_bmv(inv, r), Psi)
         else:
-            u = z1 + np.einsum("cij,cj->ci", inv, np.einsum("cpi,cp->ci", Psi, r))
+            u = z1 + _bmv(inv, _bvm(r, Psi))
         return u / np.sqrt(self.lambda1)
 
     def prior_draw(self, n_chains, rng):

@@ -99,37 +99,47 @@ class TransferSampler:
 
     def run(self, X_source, y_source, X_target, y_target, X_test, y_test, gammas):
         """Sample the protocol for every coupling in ``gammas`` (``inf`` allowed) and return a
-        :class:`TransferSamplingResult`."""
+        :class:`TransferSamplingResult`: :meth:`sample_source` then :meth:`sample_targets`."""
         rng = check_random_state(self.seed)
+        source = self.sample_source(X_source, y_source, rng=rng)
+        return self.sample_targets(source, X_target, y_target, X_test, y_test, gammas, rng=rng)
+
+    def sample_source(self, X_source, y_source, rng=None):
+        """Source chains and K frozen snapshots: dict with ``W`` (K, N1, N0), ``v_mean`` (K, N1),
+        ``Q_chains`` (per-chain mean Q_s), ``X``, ``diagnostics``. Reusable across target tasks."""
+        rng = check_random_state(self.seed if rng is None else rng)
         Xs = check_matrix(X_source, "X_source")
         ys = check_targets(y_source, Xs.shape[0], "y_source")
+        src = self._sampler(self.n_source_chains, self.source_warmup, self.snapshots_per_chain * self.snapshot_every, rng)
+        res = src.sample(Xs, ys, snapshot_every=self.snapshot_every, desc="source chains")
+        # snapshots are (n_snap, chains, ...): order them chain by chain
+        W = np.swapaxes(res.snapshots["W"], 0, 1).reshape((-1,) + res.snapshots["W"].shape[2:])
+        v = np.swapaxes(res.snapshots["v_mean"], 0, 1).reshape(-1, self.n_hidden)
+        return {"W": W, "v_mean": v, "Q_chains": res.Q.mean(axis=0), "X": Xs, "diagnostics": res.diagnostics}
+
+    def sample_targets(self, source, X_target, y_target, X_test, y_test, gammas, rng=None):
+        """Two target replicas per source snapshot for every coupling; quenched averages with error bars."""
+        rng = check_random_state(self.seed if rng is None else rng)
         Xt = check_matrix(X_target, "X_target")
         yt = check_targets(y_target, Xt.shape[0], "y_target")
-        check_same_dim(Xt, Xs.shape[1], "X_target", "the source inputs (X_source)")
+        n0 = source["W"].shape[2]
+        check_same_dim(Xt, n0, "X_target", "the source inputs (X_source)")
         Xe = check_matrix(X_test, "X_test")
         ye = check_targets(y_test, Xe.shape[0], "y_test")
-        check_same_dim(Xe, Xs.shape[1], "X_test", "the source inputs (X_source)")
+        check_same_dim(Xe, n0, "X_test", "the source inputs (X_source)")
         gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
         if gammas.ndim != 1 or gammas.size == 0:
             raise ValueError("gammas must be a non-empty 1-D list of couplings")
         for g in gammas:
             check_nonnegative(g, "gammas", allow_inf=True)
-
-        # 1. source chains and frozen snapshots
-        src = self._sampler(self.n_source_chains, self.source_warmup,
-                            self.snapshots_per_chain * self.snapshot_every, rng)
-        src_res = src.sample(Xs, ys, snapshot_every=self.snapshot_every, desc="source chains")
-        W_s = src_res.snapshots["W"].reshape((-1,) + src_res.snapshots["W"].shape[2:])  # (K, N1, N0)
-        mu_s = src_res.snapshots["v_mean"].reshape(-1, self.n_hidden)  # (K, N1)
-        K = W_s.shape[0]
-        Q_s_per = np.repeat(src_res.Q.mean(axis=0), self.snapshots_per_chain)  # per source chain
-        diagnostics = {"source": src_res.diagnostics, "targets": {}}
-
+        W_s, mu_s = source["W"], source["v_mean"]
+        K, N1 = W_s.shape[0], self.n_hidden
+        per_chain = K // source["Q_chains"].size
+        diagnostics = {"source": source["diagnostics"], "targets": {}}
         per = {k: np.zeros((gammas.size, K)) for k in KEYS if k != "mean_error"}
         mean_err, mean_err_se = np.zeros(gammas.size), np.zeros(gammas.size)
-        N1 = self.n_hidden
         for i, gamma in enumerate(tqdm(gammas, desc="couplings", disable=not self.progress, leave=False)):
-            per["Q_s"][i] = Q_s_per
+            per["Q_s"][i] = np.repeat(source["Q_chains"], per_chain)
             if np.isinf(gamma):
                 obs = self._frozen_features(W_s, Xt, yt, Xe, ye)
                 v_a = v_b = obs["v_mean"]
@@ -141,7 +151,8 @@ class TransferSampler:
                 lam = self.lambda0 + gamma
                 prior_mean = np.repeat(gamma / lam * W_s, 2, axis=0)  # chains (k, a), (k, b)
                 tgt = self._sampler(2 * K, self.target_warmup, self.target_samples, rng)
-                res = tgt.sample(Xt, yt, Xe, ye, precision=lam, prior_mean=prior_mean, desc=f"target chains, gamma={gamma:g}")
+                res = tgt.sample(Xt, yt, Xe, ye, precision=lam, prior_mean=prior_mean,
+                                 desc=f"target chains, gamma={gamma:g}")
                 v = res.v_mean.reshape(K, 2, N1)
                 v_a, v_b = v[:, 0], v[:, 1]
                 per["Q_t"][i] = res.Q.mean(axis=0).reshape(K, 2).mean(axis=1)
@@ -153,10 +164,11 @@ class TransferSampler:
             mean_err[i], mean_err_se[i] = _averaged_predictor_error(f_snap, ye)
 
         mean = {k: v.mean(axis=1) for k, v in per.items()}
-        stderr = {k: v.std(axis=1, ddof=1) / np.sqrt(K) if K > 1 else np.full(gammas.size, np.nan) for k, v in per.items()}
+        stderr = {k: v.std(axis=1, ddof=1) / np.sqrt(K) if K > 1 else np.full(gammas.size, np.nan)
+                  for k, v in per.items()}
         # Q_s: one value per source chain, so its error bar counts chains
-        qs_chain = src_res.Q.mean(axis=0)
-        stderr["Q_s"][:] = qs_chain.std(ddof=1) / np.sqrt(qs_chain.size) if qs_chain.size > 1 else np.nan
+        qc = source["Q_chains"]
+        stderr["Q_s"][:] = qc.std(ddof=1) / np.sqrt(qc.size) if qc.size > 1 else np.nan
         mean["mean_error"], stderr["mean_error"] = mean_err, mean_err_se
         return TransferSamplingResult(gammas, mean, stderr, per, K, diagnostics)
 

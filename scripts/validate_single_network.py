@@ -1,0 +1,76 @@
+"""Theory vs sampler for one network: Q and test errors over widths and loads alpha = P/N1.
+
+Writes data/validation_single_network.json (all parameters, package version, seed, wall time).
+Usage: python scripts/validate_single_network.py [--quick] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import tflmini
+from tflmini import BayesianNetworkSampler, KernelRenormalization, make_teacher_task
+
+FULL = {"widths": [100, 200, 400, 800], "alphas": [0.5, 1.0, 2.0], "skip": [[800, 2.0]],
+        "activations": ["erf", "linear"], "linear_widths": [200, 400]}
+QUICK = {"widths": [50, 100], "alphas": [0.5, 1.0], "skip": [], "activations": ["erf", "linear"], "linear_widths": [50]}
+COMMON = {"n_features": 50, "temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0, "teacher": "erf", "n_test": 500,
+          "n_chains": 4, "n_warmup": 100, "n_samples": 200, "seed": 2024}
+
+
+def run(grid, common, progress=True):
+    rows = []
+    configs = [(act, n1, a) for act in grid["activations"]
+               for n1 in (grid["widths"] if act == "erf" else grid["linear_widths"])
+               for a in grid["alphas"] if [n1, a] not in grid["skip"]]
+    for act, n1, alpha in configs:
+        P = int(round(alpha * n1))
+        task = make_teacher_task(P, common["n_test"], common["n_features"], teacher=common["teacher"],
+                                 seed=common["seed"] + P)
+        kr = KernelRenormalization(n1, common["temperature"], common["lambda0"], common["lambda1"], act)
+        kr.fit(task.X_train, task.y_train)
+        sampler = BayesianNetworkSampler(n1, common["temperature"], common["lambda0"], common["lambda1"], act,
+                                         n_chains=common["n_chains"], n_warmup=common["n_warmup"],
+                                         n_samples=common["n_samples"], seed=common["seed"] + n1, progress=progress)
+        t0 = time.time()
+        res = sampler.sample(task.X_train, task.y_train, task.X_test, task.y_test, desc=f"{act} N1={n1} P={P}")
+        summ = res.summary()
+        row = {"activation": act, "n_hidden": n1, "P": P, "alpha": alpha,
+               "theory": {"Q": kr.Q_, "gibbs_error": kr.gibbs_error(task.X_test, task.y_test),
+                          "mean_error": kr.mean_error(task.X_test, task.y_test)},
+               "sampler": {k: {"mean": v[0], "se": v[1]} for k, v in summ.items()},
+               "diagnostics": {k: v for k, v in res.diagnostics.items() if not isinstance(v, str)},
+               "seconds": time.time() - t0}
+        rows.append(row)
+        print(f"{act:6s} N1={n1:4d} P={P:5d}  Q th {kr.Q_:.4f} sim {summ['Q'][0]:.4f}±{summ['Q'][1]:.4f}   "
+              f"gibbs th {row['theory']['gibbs_error']:.4f} sim {summ['gibbs_error'][0]:.4f}±{summ['gibbs_error'][1]:.4f}"
+              f"   ({row['seconds']:.0f}s)", flush=True)
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small CI-sized grid")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "data" / "validation_single_network.json")
+    args = ap.parse_args(argv)
+    grid = QUICK if args.quick else FULL
+    t0 = time.time()
+    rows = run(grid, COMMON, progress=sys.stderr.isatty())
+    out = {"experiment": "validation_single_network", "tflmini_version": tflmini.__version__,
+           "parameters": {**COMMON, "grid": grid, "quick": args.quick},
+           "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
+           "wall_seconds": time.time() - t0, "rows": rows}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1))
+    print("wrote", args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Shared fixtures: the Jupyter Book is built once per test session into ``_build/html``.
+
+Tests that need the built site (the build test itself, browser tests, ...) request the
+``book_html`` fixture; ``book_build`` gives the raw result (return code, log) without asserting.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD_DIR = ROOT / "_build"
+HTML_DIR = BUILD_DIR / "html"
+BUILD_LOG = BUILD_DIR / "build-test.log"
+VENDOR_MARKER = ROOT / "_vendor" / "static" / "mathjax" / "tex-mml-chtml.js"
+
+# Lines that Sphinx (and its extensions) print for a warning or an error.
+WARNING_RE = re.compile(r"\b(WARNING|ERROR|CRITICAL|SEVERE):")
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
+
+# Make the kernelspec of this interpreter's environment win over any user-level "python3"
+# kernel, for notebook execution in the book build and in the tests.
+_ENV_JUPYTER = Path(sys.prefix) / "share" / "jupyter"
+os.environ["JUPYTER_PATH"] = os.pathsep.join(
+    p for p in [str(_ENV_JUPYTER), os.environ.get("JUPYTER_PATH", "")] if p
+)
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("NO_COLOR", "1")
+
+
+def ensure_python3_kernel() -> None:
+    """Register this environment's ipykernel as the "python3" kernel (in the venv) if needed."""
+    in_venv = sys.prefix != sys.base_prefix
+    spec = _ENV_JUPYTER / "kernels" / "python3" / "kernel.json"
+    if in_venv and not spec.exists():
+        subprocess.run(
+            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"],
+            check=True,
+            capture_output=True,
+        )
+
+
+def ensure_vendor_assets() -> None:
+    """The book's html_static_path needs the vendored npm assets; fetch them if absent."""
+    if not VENDOR_MARKER.exists():
+        subprocess.run(["make", "-C", str(ROOT), "vendor"], check=True)
+
+
+def jupyter_book_executable() -> str:
+    exe = Path(sys.executable).with_name("jupyter-book")
+    if exe.exists():
+        return str(exe)
+    found = shutil.which("jupyter-book")
+    if found is None:
+        pytest.fail("jupyter-book is not installed in this environment (run `make test`)")
+    return found
+
+
+@dataclass
+class BookBuild:
+    returncode: int
+    log: str
+    html_dir: Path
+
+    @property
+    def warnings(self) -> list[str]:
+        return [line for line in ANSI_RE.sub("", self.log).splitlines() if WARNING_RE.search(line)]
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.warnings and (self.html_dir / "index.html").exists()
+
+    def failure_report(self, tail: int = 80) -> str:
+        lines = ANSI_RE.sub("", self.log).splitlines()
+        parts = [f"jupyter-book exited with {self.returncode}"]
+        if self.warnings:
+            parts.append("warnings/errors:\n" + "\n".join(self.warnings))
+        parts.append(f"last {tail} lines of the log ({BUILD_LOG}):\n" + "\n".join(lines[-tail:]))
+        reports = sorted((self.html_dir / "reports").rglob("*.log")) if self.html_dir.exists() else []
+        for report in reports:
+            parts.append(f"--- execution report {report.relative_to(ROOT)} ---\n{ANSI_RE.sub('', report.read_text())[-4000:]}")
+        return "\n\n".join(parts)
+
+
+@pytest.fixture(scope="session")
+def python3_kernel() -> None:
+    """Make sure the "python3" kernel runs this environment's interpreter."""
+    ensure_python3_kernel()
+
+
+@pytest.fixture(scope="session")
+def book_build() -> BookBuild:
+    """Build the book once per session: ``jupyter-book build --all . -W --keep-going``.
+
+    ``--all`` makes Sphinx re-read every page (an incremental build would not repeat the warnings
+    of unchanged pages); executed notebooks still come from the jupyter-cache in ``_build``.
+    """
+    ensure_vendor_assets()
+    ensure_python3_kernel()
+    BUILD_DIR.mkdir(exist_ok=True)
+    cmd = [jupyter_book_executable(), "build", "--all", str(ROOT), "-W", "--keep-going"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    log = f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}"
+    BUILD_LOG.write_text(log)
+    return BookBuild(returncode=proc.returncode, log=log, html_dir=HTML_DIR)
+
+
+@pytest.fixture(scope="session")
+def book_html(book_build: BookBuild) -> Path:
+    """Path of the built site (``_build/html``); fails the requesting test if the build did not."""
+    if not book_build.ok:
+        pytest.fail("the book build failed, see test_book_builds:\n" + book_build.failure_report(30))
+    return book_build.html_dir
