@@ -27,7 +27,7 @@ COMMON = {"n_features": 50, "temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0,
           "snapshot_every": 10, "source_warmup": 150, "target_warmup": 60, "target_samples": 60, "seed": 7}
 
 
-def run(grid, common, progress=True):
+def run(grid, common, progress=True, on_rows=None):
     rows = []
     gammas = [np.inf if g == "inf" else float(g) for g in grid["gammas"]]
     for n1 in grid["widths"]:
@@ -63,6 +63,8 @@ def run(grid, common, progress=True):
                 print(f"N1={n1} rho={rho} gamma={g:g}: " + "  ".join(
                     f"{k} {theory[k]:.4f}/{res.mean[k][i]:.4f}±{res.stderr[k][i]:.4f}" for k in KEYS), flush=True)
             rows[-1]["seconds_this_rho"] = time.time() - t0
+            if on_rows is not None:
+                on_rows(rows)
             diag = res.diagnostics
             rows[-1]["diagnostics"] = {"source": {k: v for k, v in diag["source"].items() if not isinstance(v, str)},
                                        "targets": {g: {k: v for k, v in d.items() if not isinstance(v, str)}
@@ -77,13 +79,17 @@ def main(argv=None):
     args = ap.parse_args(argv)
     grid = QUICK if args.quick else FULL
     t0 = time.time()
-    rows = run(grid, COMMON, progress=sys.stderr.isatty())
-    out = {"experiment": "validation_transfer", "tflmini_version": tflmini.__version__,
-           "parameters": {**COMMON, "grid": grid, "quick": args.quick},
-           "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
-           "wall_seconds": time.time() - t0, "rows": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=1))
+
+    def save(rows, complete=False):
+        out = {"experiment": "validation_transfer", "tflmini_version": tflmini.__version__,
+               "parameters": {**COMMON, "grid": grid, "quick": args.quick}, "complete": complete,
+               "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
+               "wall_seconds": time.time() - t0, "rows": rows}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(out, indent=1))
+
+    rows = run(grid, COMMON, progress=sys.stderr.isatty(), on_rows=save)
+    save(rows, complete=True)
     print("wrote", args.out)
 
 

@@ -196,13 +196,17 @@ def transfer_action(theta, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=0
     return out[0] if order == 0 else out[: order + 1]
 
 
-def _admissible(theta):
-    return theta[0] > 0 and theta[0] - theta[1] > 0
+def _admissible(theta, Q_s=np.inf):
+    """Physical region: Q_t > Q_tt (readout fluctuations) and Q_tt >= Q_st^2/Q_s (Cauchy-Schwarz)."""
+    Q_t, Q_tt, Q_st = theta
+    return Q_t > 0 and Q_t - Q_tt > 0 and Q_tt - Q_st**2 / Q_s >= -1e-12 * Q_t
 
 
 def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start=None, tol=1e-10, max_iter=100):
-    r"""Newton's method on :math:`\nabla\phi = 0` with the analytic Hessian, backtracking to keep
-    :math:`Q_t > Q_{tt}`, :math:`D` positive definite and the gradient decreasing.
+    r"""Newton's method on :math:`\nabla\phi = 0` with the analytic Hessian, backtracking to stay in
+    the physical region (:math:`Q_t > Q_{tt} \ge Q_{st}^2/Q_s`, :math:`D` positive definite) and to
+    decrease :math:`|\nabla\phi|`. A cold start uses the single-network saddle of the target data
+    with the target kernel, :math:`(Q_t, Q_{tt}, Q_{st}) = (Q^*_{K_{tt}}, 0, 0)`.
 
     Returns ``(theta, info)`` with theta = (Q_t, Q_tt, Q_st); info gives the method, the number of
     Newton steps, the residual (max-norm of the gradient) and the Hessian's eigenvalues at the
@@ -211,9 +215,13 @@ def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start
     if np.isinf(n_hidden):
         return np.array([1.0 / lambda1, 0.0, 0.0]), {"method": "exact (infinite width)", "iterations": 0,
                                                     "residual": 0.0, "hessian_eigenvalues": None}
-    theta = np.array([1.0 / lambda1, 0.0, 0.0]) if start is None else np.array(start, dtype=np.float64)
-    if not _admissible(theta):
-        raise ValueError(f"start must satisfy Q_t > 0 and Q_t > Q_tt, got {theta}")
+    if start is None:
+        # cold start: the single-network saddle on the target data with the target kernel K_tt
+        Q_t0, _ = solve_kr_saddle(KernelSpectrum.from_kernel(tk.K_tt, y_t), n_hidden, temperature, lambda1)
+        start = (Q_t0, 0.0, 0.0)
+    theta = np.array(start, dtype=np.float64)
+    if not _admissible(theta, Q_s):
+        raise ValueError(f"start must satisfy Q_t > 0, Q_t > Q_tt and Q_tt >= Q_st^2/Q_s, got {theta}")
 
     def evaluate(th):
         try:
@@ -228,6 +236,7 @@ def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start
     for it in range(max_iter + 1):
         g, h = cur
         res = float(np.max(np.abs(g)))
+        norm = float(np.linalg.norm(g))
         if res < tol:
             return theta, {"method": "Newton with analytic Hessian", "iterations": it, "residual": res,
                            "hessian_eigenvalues": np.linalg.eigvalsh(h).tolist()}
@@ -238,8 +247,8 @@ def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start
         t = 1.0
         for _ in range(50):
             cand = theta - t * step
-            nxt = evaluate(cand) if _admissible(cand) else None
-            if nxt is not None and (np.max(np.abs(nxt[0])) < res or t < 1e-6):
+            nxt = evaluate(cand) if _admissible(cand, Q_s) else None
+            if nxt is not None and np.linalg.norm(nxt[0]) < norm:
                 break
             t *= 0.5
         else:
@@ -325,11 +334,28 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
 
     def _fit_target(self, Xt, yt, start):
         p = self._checked_params()
-        src = self.source_
-        tk = transfer_kernels(src.X, Xt, src.spectrum, src.Q_s, p["gamma"], p["temperature"], p["lambda0"],
-                              p["activation"])
-        theta, info = solve_transfer_saddle(tk, yt, src.Q_s, p["n_hidden"], p["temperature"], p["lambda1"],
-                                            start=start)
+        src, gamma = self.source_, p["gamma"]
+
+        def solve(g, start):
+            tk = transfer_kernels(src.X, Xt, src.spectrum, src.Q_s, g, p["temperature"], p["lambda0"], p["activation"])
+            theta, info = solve_transfer_saddle(tk, yt, src.Q_s, p["n_hidden"], p["temperature"], p["lambda1"],
+                                                start=start)
+            return tk, theta, info
+
+        try:
+            tk, theta, info = solve(gamma, start)
+        except ConvergenceError as first_error:
+            # continuation in gamma from gamma = 0, where the solution is the single network's
+            ladder = np.geomspace(1e-3, 1e3, 13) if np.isinf(gamma) else gamma * np.geomspace(1e-3, 1.0, 10)[:-1]
+            theta, steps = None, 0
+            try:
+                for g in ladder:
+                    _, theta, _ = solve(g, None if theta is None else theta)
+                    steps += 1
+                tk, theta, info = solve(gamma, theta)
+            except ConvergenceError as err:
+                raise ConvergenceError(f"{first_error}; continuation in gamma also failed after {steps} steps: {err}") from None
+            info = dict(info, method=info["method"] + f", after continuation in gamma ({steps} steps)")
         Q_t, Q_tt, Q_st = (float(v) for v in theta)
         self.order_parameters_ = {"Q_s": float(src.Q_s), "Q_t": Q_t, "Q_st": Q_st, "Q_tt": Q_tt}
         self.weight_statistics_ = tk.stats
@@ -354,7 +380,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         start = None if np.isinf(float(gamma)) != np.isinf(float(self.gamma)) else (op["Q_t"], op["Q_tt"], op["Q_st"])
         try:
             return new._fit_target(self.X_target_, self.y_target_, start=start)
-        except ConvergenceError:
+        except ConvergenceError:  # a warm start from far away can fail where a cold start succeeds
             return new._fit_target(self.X_target_, self.y_target_, start=None)
 
     def _check_fitted(self):
@@ -429,8 +455,8 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         out = np.empty(args[0].shape)
         for idx in np.ndindex(out.shape):
             theta = np.array([a[idx] for a in args])
-            if not _admissible(theta):
-                raise ValueError(f"the action needs Q_t > 0 and Q_t > Q_tt, got (Q_t, Q_tt, Q_st) = {tuple(theta)}")
+            if not _admissible(theta, op["Q_s"]):
+                raise ValueError(f"the action needs Q_t > 0, Q_t > Q_tt and Q_tt >= Q_st^2/Q_s, got (Q_t, Q_tt, Q_st) = {tuple(theta)}")
             out[idx] = transfer_action(theta, self._tk, self.y_target_, op["Q_s"], p["n_hidden"], p["temperature"],
                                        p["lambda1"])
         return out if out.ndim else float(out)

@@ -1,0 +1,134 @@
+"""Download-once file cache with sha256 verification (standard library only: urllib, hashlib).
+
+Checksums are *trust on first use*: no expected sha256 is shipped with tflmini (we do not record
+digests we have not verified ourselves). On the first successful download the sha256 of the file is
+computed and written next to it (``<file>.sha256``, JSON with the digest, the URL, the date and a
+note); every later use re-hashes the cached file and refuses it if it changed. A caller that knows the
+digest can pass ``sha256=`` to check the very first download too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+__all__ = ["DatasetUnavailableError", "ChecksumError", "get_data_home", "fetch_file", "sha256_of"]
+
+_CHUNK = 1 << 20
+
+
+class DatasetUnavailableError(OSError):
+    """A data file is not cached and could not be downloaded (offline, or the server refused)."""
+
+
+class ChecksumError(OSError):
+    """A cached or downloaded file does not match its recorded sha256."""
+
+
+def get_data_home(data_home=None) -> Path:
+    """Cache directory: ``data_home``, else ``$TFLMINI_DATA``, else ``~/.cache/tflmini``."""
+    if data_home is None:
+        data_home = os.environ.get("TFLMINI_DATA") or Path.home() / ".cache" / "tflmini"
+    if not isinstance(data_home, (str, os.PathLike)):
+        raise TypeError(f"data_home must be a path, got {type(data_home).__name__}")
+    return Path(data_home).expanduser()
+
+
+def sha256_of(path) -> str:
+    """Hex sha256 digest of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _record_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _verify_cached(path: Path, expected):
+    record = _record_path(path)
+    actual = sha256_of(path)
+    if expected is None and record.exists():
+        try:
+            expected = json.loads(record.read_text())["sha256"]
+        except (ValueError, KeyError, TypeError):
+            raise ChecksumError(f"the checksum record {record} is unreadable; delete it and {path} to download again") from None
+    if expected is None:  # a file placed by hand: record it now
+        _write_record(path, actual, url=None)
+    elif actual != expected:
+        raise ChecksumError(
+            f"{path} has sha256 {actual} but {expected} was recorded when it was first downloaded: the file is "
+            f"corrupted or was replaced. Delete {path} (and {record}) to download it again."
+        )
+    return path
+
+
+def _write_record(path: Path, digest: str, url):
+    note = ("trust on first use: this digest was computed by tflmini when the file was first stored here; "
+            "later loads refuse the file if its content changes")
+    _record_path(path).write_text(json.dumps({"sha256": digest, "url": url, "file": path.name,
+                                              "recorded": time.strftime("%Y-%m-%dT%H:%M:%S"), "note": note}, indent=1))
+
+
+def _download(url, dest: Path, progress, timeout):
+    h = hashlib.sha256()
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        total = response.headers.get("Content-Length")
+        bar = tqdm(total=int(total) if total else None, unit="B", unit_scale=True, desc=dest.name,
+                   disable=not progress, leave=False)
+        with open(dest, "wb") as out, bar:
+            for chunk in iter(lambda: response.read(_CHUNK), b""):
+                out.write(chunk)
+                h.update(chunk)
+                bar.update(len(chunk))
+    return h.hexdigest()
+
+
+def fetch_file(urls, filename, subdir, *, data_home=None, sha256=None, download=True, progress=True, timeout=60):
+    """Path of ``data_home/subdir/filename``, downloading it from the first working URL in ``urls``.
+
+    Raises :class:`DatasetUnavailableError` (with every URL's error) if it is not cached and cannot be
+    downloaded, :class:`ChecksumError` if the file does not match its sha256 (``sha256`` if given,
+    else the digest recorded at the first download).
+    """
+    if isinstance(urls, str):
+        urls = [urls]
+    directory = get_data_home(data_home) / subdir
+    path = directory / filename
+    if path.exists():
+        return _verify_cached(path, sha256)
+    if not download:
+        raise DatasetUnavailableError(f"{path} is not cached and download=False")
+    directory.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for url in urls:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=filename + ".", suffix=".part")
+        os.close(fd)
+        tmp = Path(tmp)
+        try:
+            digest = _download(url, tmp, progress, timeout)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            tmp.unlink(missing_ok=True)
+            errors.append(f"{url}: {exc}")
+            continue
+        if sha256 is not None and digest != sha256:
+            tmp.unlink(missing_ok=True)
+            raise ChecksumError(f"{url} gave a file with sha256 {digest}, expected {sha256}")
+        shutil.move(tmp, path)
+        _write_record(path, digest, url)
+        return path
+    raise DatasetUnavailableError(
+        f"could not download {filename} (are you offline?). Tried:\n  " + "\n  ".join(errors)
+        + f"\nDownload it by hand into {path} to use it offline."
+    )

@@ -1,0 +1,30 @@
+"""Named, parameterised experiments with a fast theory part and a slow simulation part.
+
+Command line: ``python -m tflmini.experiments list``, ``python -m tflmini.experiments run NAME [--quick]
+[--theory-only]``. Results are cached as JSON under ``data/experiments/`` (with every parameter, the seed
+and the package version); the book reads them with :func:`load`, which notices corrupted or stale files.
+"""
+
+from . import single, sweeps, maps  # noqa: F401,I001  (registers the experiments, in this order)
+from ._base import (REGISTRY, Experiment, ExperimentResult, command, default_directory, get_experiment,
+                    list_experiments, load, result_path, run)
+from ._cache import CacheError, StaleCacheError, StaleCacheWarning
+from .findings import findings_tables, format_tables
+
+__all__ = [
+    "REGISTRY",
+    "Experiment",
+    "ExperimentResult",
+    "CacheError",
+    "StaleCacheError",
+    "StaleCacheWarning",
+    "command",
+    "default_directory",
+    "findings_tables",
+    "format_tables",
+    "get_experiment",
+    "list_experiments",
+    "load",
+    "result_path",
+    "run",
+]

@@ -1,0 +1,54 @@
+"""Command line: ``python -m tflmini.experiments {list, run NAME [--quick] [--theory-only], findings}``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from . import REGISTRY, command, format_tables, list_experiments, result_path, run
+from .findings import findings_tables
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m tflmini.experiments", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="list the experiments, their findings and cache files")
+    r = sub.add_parser("run", help="run one experiment (or 'all') and cache its result")
+    r.add_argument("name", help="experiment name, or 'all'")
+    r.add_argument("--quick", action="store_true", help="small CI-sized version (written to NAME.quick.json)")
+    r.add_argument("--theory-only", action="store_true", help="skip the (slow) simulation part")
+    r.add_argument("--directory", default=None, help="where to write (default: data/experiments)")
+    r.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1: fastest for these sizes)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    f = sub.add_parser("findings", help="print the table of numbers for each finding from the cached results")
+    f.add_argument("--quick", action="store_true")
+    f.add_argument("--directory", default=None)
+    args = ap.parse_args(argv)
+
+    if args.cmd == "list":
+        for name in list_experiments():
+            exp = REGISTRY[name]
+            path = result_path(name)
+            state = "cached" if path.exists() else "not cached"
+            findings = ",".join(map(str, exp.findings)) or "-"
+            print(f"{name:26s} findings {findings:7s} {state:10s}  {exp.title}")
+        print(f"\nrun one with: {command('NAME')} [--quick] [--theory-only]")
+        return 0
+    if args.cmd == "findings":
+        print(format_tables(findings_tables(quick=args.quick, directory=args.directory)))
+        return 0
+    names = list_experiments() if args.name == "all" else [args.name]
+    for name in names:
+        if name not in REGISTRY:
+            ap.error(f"unknown experiment {name!r}; choose from: {', '.join(list_experiments())}")
+    for name in names:
+        t0 = time.perf_counter()
+        path = run(name, quick=args.quick, theory_only=args.theory_only, directory=args.directory,
+                   progress=not args.no_progress, threads=args.threads)
+        print(f"{name}: wrote {path} in {time.perf_counter() - t0:.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

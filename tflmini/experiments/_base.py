@@ -1,0 +1,182 @@
+"""Named experiments: a registry, running (theory and simulation parts, cached as JSON) and loading.
+
+Each :class:`Experiment` has full parameters and ``quick`` overrides (CI size). ``run`` writes
+``<directory>/<name>.json`` (``<name>.quick.json`` for the quick size) with the parameters, the seed,
+the package version, timings and both parts; ``load`` validates the file and compares its parameters
+with the code's, so a stale cache is noticed.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import platform
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from threadpoolctl import threadpool_limits
+
+from ._cache import (SCHEMA, CacheError, StaleCacheError, StaleCacheWarning, from_jsonable, parameter_differences,
+                     read_json, to_jsonable, write_json)
+
+REGISTRY: dict[str, "Experiment"] = {}
+
+
+def _deep_update(base, overrides):
+    out = copy.deepcopy(base)
+    for k, v in overrides.items():
+        out[k] = _deep_update(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A named experiment: ``theory(params, progress) -> dict`` (fast) and ``simulation(params, progress)
+    -> dict`` (slow, sampled finite networks), with full ``params`` and ``quick`` overrides."""
+
+    name: str
+    title: str
+    findings: tuple
+    params: dict
+    quick: dict
+    theory: Callable
+    simulation: Callable
+    version: int = 1
+    notes: str = field(default="")
+
+    def parameters(self, quick=False):
+        """The parameter dict of the full (or quick) size, with the experiment's version and name."""
+        p = _deep_update(self.params, self.quick) if quick else copy.deepcopy(self.params)
+        return {"experiment": self.name, "experiment_version": self.version, **p}
+
+
+@dataclass
+class ExperimentResult:
+    """A loaded result file: ``parameters``, ``theory``, ``simulation`` (None after ``--theory-only``),
+    ``meta`` (version, seed, dates, timings, machine) and the ``path`` it came from."""
+
+    name: str
+    parameters: dict
+    theory: dict
+    simulation: dict | None
+    meta: dict
+    path: Path
+
+
+def register(exp: Experiment) -> Experiment:
+    if exp.name in REGISTRY:
+        raise ValueError(f"experiment {exp.name!r} is already registered")
+    REGISTRY[exp.name] = exp
+    return exp
+
+
+def get_experiment(name) -> Experiment:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
+    if name not in REGISTRY:
+        raise ValueError(f"unknown experiment {name!r}; available: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
+
+
+def list_experiments():
+    """Names of the registered experiments, in registration order."""
+    return list(REGISTRY)
+
+
+def default_directory() -> Path:
+    """``$TFLMINI_EXPERIMENTS_DIR``, else ``data/experiments`` of the source checkout."""
+    env = os.environ.get("TFLMINI_EXPERIMENTS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "data" / "experiments"
+
+
+def result_path(name, quick=False, directory=None) -> Path:
+    get_experiment(name)
+    return Path(directory or default_directory()) / f"{name}{'.quick' if quick else ''}.json"
+
+
+def command(name, quick=False, theory_only=False):
+    """The shell command that (re)generates an experiment's result file."""
+    return f"python -m tflmini.experiments run {name}" + (" --quick" if quick else "") + \
+        (" --theory-only" if theory_only else "")
+
+
+def run(name, *, quick=False, theory_only=False, directory=None, progress=True, threads=1):
+    """Run an experiment and write its result file; returns the file's path.
+
+    ``theory_only`` skips the simulation part, keeping the simulation of an existing file with the same
+    parameters. ``threads`` caps the BLAS threads (small matrices run fastest single-threaded).
+    """
+    exp = get_experiment(name)
+    params = exp.parameters(quick)
+    path = result_path(name, quick, directory)
+    record = {"schema": SCHEMA, "experiment": name, "title": exp.title, "findings": list(exp.findings),
+              "quick": bool(quick), "parameters": params, "seed": params["seed"],
+              "tflmini_version": _version(), "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+              "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                          "blas_threads": threads},
+              "timing": {}, "theory": None, "simulation": None}
+    with threadpool_limits(limits=threads):
+        t0 = time.perf_counter()
+        record["theory"] = exp.theory(copy.deepcopy(params), progress)
+        record["timing"]["theory_seconds"] = time.perf_counter() - t0
+        if theory_only:
+            old = _previous_simulation(path, params)
+            if old is not None:
+                record["simulation"], record["timing"]["simulation_seconds"] = old
+        else:
+            t0 = time.perf_counter()
+            record["simulation"] = exp.simulation(copy.deepcopy(params), progress)
+            record["timing"]["simulation_seconds"] = time.perf_counter() - t0
+    return write_json(path, record)
+
+
+def _version():
+    from .. import __version__
+
+    return __version__
+
+
+def _previous_simulation(path, params):
+    try:
+        raw = read_json(path, "")
+    except CacheError:
+        return None
+    if raw["simulation"] is None or parameter_differences(raw["parameters"], to_jsonable(params)):
+        return None
+    return raw["simulation"], raw["timing"].get("simulation_seconds")
+
+
+def load(name, *, quick=False, directory=None, on_stale="raise", require_simulation=False) -> ExperimentResult:
+    """Load and validate a cached result (the book's entry point).
+
+    Raises :class:`CacheError` if the file is missing, corrupted or lacks keys, and, when its parameters
+    differ from the code's, :class:`StaleCacheError` (``on_stale="raise"``) or a
+    :class:`StaleCacheWarning` (``"warn"``); both name the differences and the command to regenerate it.
+    """
+    if on_stale not in ("raise", "warn", "ignore"):
+        raise ValueError(f"on_stale must be 'raise', 'warn' or 'ignore', got {on_stale!r}")
+    exp = get_experiment(name)
+    path = result_path(name, quick, directory)
+    hint = command(name, quick)
+    raw = read_json(path, hint)
+    if raw["experiment"] != name or bool(raw["quick"]) != bool(quick):
+        raise CacheError(f"{path} holds experiment {raw['experiment']!r} (quick={raw['quick']}), not {name!r} "
+                         f"(quick={quick}); regenerate it with: {hint}")
+    diffs = parameter_differences(raw["parameters"], to_jsonable(exp.parameters(quick)))
+    if diffs and on_stale != "ignore":
+        msg = (f"{path} is stale: its parameters differ from those of experiment {name!r} in the code:\n  "
+               + "\n  ".join(diffs) + f"\nRegenerate it with: {hint}")
+        if on_stale == "raise":
+            raise StaleCacheError(msg)
+        warnings.warn(msg, StaleCacheWarning, stacklevel=2)
+    if raw["tflmini_version"] != _version() and on_stale != "ignore":
+        warnings.warn(f"{path} was produced by tflmini {raw['tflmini_version']}, this is {_version()}; "
+                      f"if the computation changed, regenerate it with: {hint}", StaleCacheWarning, stacklevel=2)
+    if require_simulation and raw["simulation"] is None:
+        raise CacheError(f"{path} has no simulation part (it was run with --theory-only); run: {hint}")
+    meta = {k: raw[k] for k in raw if k not in ("parameters", "theory", "simulation")}
+    return ExperimentResult(name, from_jsonable(raw["parameters"], arrays=False), from_jsonable(raw["theory"]),
+                            None if raw["simulation"] is None else from_jsonable(raw["simulation"]), meta, path)

@@ -1,0 +1,165 @@
+r"""Building blocks shared by the experiments: tasks from parameters, theory curves over the coupling
+:math:`\gamma`, and sampled finite networks.
+
+Metrics (target test set): ``mean_error`` :math:`\langle(y-\bar f(x))^2\rangle`, the test loss of the
+posterior-mean predictor, and ``gibbs_error`` (posterior average of the loss: bias plus variance).
+The transfer *benefit* at coupling :math:`\gamma` is :math:`E(\gamma=0) - E(\gamma)` (> 0: transfer helps).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..datasets import make_digits_transfer_task
+from ..renormalization import ConvergenceError, KernelRenormalization
+from ..tasks import Task, TransferTask, make_transfer_task
+from ..transfer import FranzParisiTransfer, coupled_weight_statistics
+from ..transfer_sampler import KEYS, TransferSampler
+
+METRICS = ("mean_error", "gibbs_error")
+ORDER_PARAMETERS = ("Q_s", "Q_t", "Q_st", "Q_tt")
+
+MODEL = {"temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0, "activation": "erf"}
+SAMPLER = {"n_source_chains": 4, "snapshots_per_chain": 3, "snapshot_every": 10, "source_warmup": 150,
+           "target_warmup": 80, "target_samples": 80}
+QUICK_SAMPLER = {"n_source_chains": 2, "snapshots_per_chain": 2, "snapshot_every": 3, "source_warmup": 15,
+                 "target_warmup": 10, "target_samples": 10}
+SYNTHETIC = {"dataset": "synthetic", "n_features": 50, "teacher": "erf", "noise": 0.0, "input_shift": 0.0}
+DIGITS = {"dataset": "digits"}
+
+
+def as_gamma(g):
+    """Parameter value -> float coupling (``"inf"`` and ``inf`` both give ``numpy.inf``)."""
+    return np.inf if (isinstance(g, str) and g == "inf") else float(g)
+
+
+def gamma_list(values):
+    return np.array([as_gamma(g) for g in values], dtype=np.float64)
+
+
+def theory_gammas(spec, extra=()):
+    """``{"min", "max", "num"}`` -> sorted [0, log-spaced points, inf] joined with the couplings ``extra``
+    (those sampled, so theory and simulation meet at the same points)."""
+    dense = np.r_[0.0, np.geomspace(spec["min"], spec["max"], spec["num"]), np.inf]
+    return np.unique(np.r_[dense, gamma_list(extra)])
+
+
+def rng_for(seed, *keys):
+    """Independent generator for one part of an experiment: ``default_rng([seed, *keys])``."""
+    return np.random.default_rng([int(seed), *(int(k) for k in keys)])
+
+
+def subsample(task: TransferTask, n_source=None, n_target=None) -> TransferTask:
+    """The first ``n_source`` / ``n_target`` training points (test sets unchanged): nested training sets."""
+    s, t = task.source, task.target
+    for n, part, name in ((n_source, s, "n_source"), (n_target, t, "n_target")):
+        if n is not None and n > part.X_train.shape[0]:
+            raise ValueError(f"{name}={n} exceeds the {part.X_train.shape[0]} training points of the task")
+    if n_source is not None:
+        s = Task(s.X_train[:n_source], s.y_train[:n_source], s.X_test, s.y_test, s.w, s.name)
+    if n_target is not None:
+        t = Task(t.X_train[:n_target], t.y_train[:n_target], t.X_test, t.y_test, t.w, t.name)
+    return TransferTask(s, t, task.rho, task.input_shift)
+
+
+def make_task(p, relation, n_source=None, n_target=None) -> TransferTask:
+    """The task of parameters ``p`` at ``relation`` (rho for synthetic data, a catalogue target for digits),
+    with at most ``n_source``/``n_target`` training points (default: p's)."""
+    ns = p["n_source"] if n_source is None else n_source
+    nt = p["n_target"] if n_target is None else n_target
+    if p["dataset"] == "synthetic":
+        return make_transfer_task(ns, nt, p["n_test"], p["n_features"], float(relation), teacher=p["teacher"],
+                                  noise=p["noise"], input_shift=p["input_shift"], seed=p["seed"])
+    if p["dataset"] == "digits":
+        return make_digits_transfer_task(relation, ns, nt, p["n_test"], seed=p["seed"])
+    raise ValueError(f"dataset must be 'synthetic' or 'digits', got {p['dataset']!r}")
+
+
+def relations(p):
+    """The relatedness values (synthetic ``rhos``) or catalogue targets (digits ``targets``) of ``p``."""
+    return p["rhos"] if p["dataset"] == "synthetic" else p["targets"]
+
+
+def relation_label(p, relation):
+    return f"rho={float(relation):g}" if p["dataset"] == "synthetic" else str(relation)
+
+
+def _metrics(est, T):
+    mean, var = est.predict(T.X_test, return_var=True)
+    err = (T.y_test - mean) ** 2
+    return {"mean_error": float(np.mean(err)), "gibbs_error": float(np.mean(err + var))}
+
+
+def transfer_curve(task: TransferTask, n_hidden, gammas, p, *, order_parameters=True, matched_scratch=False):
+    r"""Franz-Parisi theory along ``gammas`` (each warm-started from the previous one): dict of arrays
+    ``mean_error``, ``gibbs_error`` (+ order parameters; + ``matched_mean_error``/``matched_gibbs_error`` of
+    a network trained on the target alone with the target's marginal weight variance :math:`c_{tt}(\gamma)`,
+    which separates the information coming from the source from the change of prior).
+    A coupling whose saddle point is not found gives NaN (counted in ``n_failed``)."""
+    S, T = task.source, task.target
+    gammas = np.asarray(gammas, dtype=np.float64)
+    keys = list(METRICS) + (list(ORDER_PARAMETERS) if order_parameters else [])
+    keys += ["matched_mean_error", "matched_gibbs_error"] if matched_scratch else []
+    out = {k: np.full(gammas.size, np.nan) for k in keys}
+    n_failed = 0
+    est = None
+    for i in np.argsort(gammas, kind="stable"):
+        g = gammas[i]
+        try:
+            if est is None:
+                est = FranzParisiTransfer(n_hidden, g, p["temperature"], p["lambda0"], p["lambda1"], p["activation"])
+                est.fit(S.X_train, S.y_train, T.X_train, T.y_train)
+            else:
+                est = est.with_gamma(g)
+        except ConvergenceError:
+            n_failed += 1
+            continue
+        for k, v in _metrics(est, T).items():
+            out[k][i] = v
+        if order_parameters:
+            for k in ORDER_PARAMETERS:
+                out[k][i] = est.order_parameters_[k]
+        if matched_scratch:
+            c_tt = coupled_weight_statistics(g, p["lambda0"])["c_tt"]
+            kr = KernelRenormalization(n_hidden, p["temperature"], 1.0 / c_tt, p["lambda1"], p["activation"])
+            kr.fit(T.X_train, T.y_train)
+            out["matched_mean_error"][i] = kr.mean_error(T.X_test, T.y_test)
+            out["matched_gibbs_error"][i] = kr.gibbs_error(T.X_test, T.y_test)
+    out["n_failed"] = n_failed
+    return out
+
+
+def optimum(gammas, errors):
+    """(gamma*, E(gamma*)) of the lowest finite error along a curve."""
+    errors = np.asarray(errors, dtype=np.float64)
+    if not np.any(np.isfinite(errors)):
+        return np.nan, np.nan
+    i = int(np.nanargmin(errors))
+    return float(gammas[i]), float(errors[i])
+
+
+def make_sampler(n_hidden, p, rng, progress):
+    return TransferSampler(int(n_hidden), p["temperature"], p["lambda0"], p["lambda1"], p["activation"],
+                           **p["sampler"], seed=rng, progress=progress)
+
+
+def summarize(res):
+    """A :class:`~tflmini.TransferSamplingResult` as {key: {"mean": [...], "se": [...]}} over its couplings."""
+    return {k: {"mean": np.asarray(res.mean[k], dtype=float), "se": np.asarray(res.stderr[k], dtype=float)}
+            for k in KEYS}
+
+
+def merge(parts):
+    """Concatenate several :func:`summarize` outputs (couplings sampled in separate calls)."""
+    return {k: {s: np.concatenate([q[k][s] for q in parts]) for s in ("mean", "se")} for k in KEYS}
+
+
+def sample_gammas(sampler, source, task, gammas):
+    T = task.target
+    return summarize(sampler.sample_targets(source, T.X_train, T.y_train, T.X_test, T.y_test, list(gammas)))
+
+
+def loop(items, desc, progress):
+    """A tqdm progress bar over an experiment's outer loop."""
+    return tqdm(list(items), desc=desc, disable=not progress, leave=False)

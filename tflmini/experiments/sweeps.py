@@ -1,0 +1,276 @@
+r"""Transfer experiments along one axis: the coupling :math:`\gamma`, the relatedness, the width
+:math:`N_1` at fixed sizes, and the source (and target) size. Each exists for the synthetic teacher
+tasks and for the digits catalogue (:mod:`tflmini.datasets`).
+
+Theory: :class:`~tflmini.FranzParisiTransfer` curves (:func:`._common.transfer_curve`). Simulation:
+:class:`~tflmini.TransferSampler`, one set of source snapshots shared by every target of a width
+(the source task does not depend on the target for a given seed), error bars over snapshots.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import Experiment, register
+from ._common import (DIGITS, MODEL, QUICK_SAMPLER, SAMPLER, SYNTHETIC, as_gamma, gamma_list, loop, make_sampler,
+                      make_task, merge, optimum, relation_label, relations, rng_for, sample_gammas, subsample,
+                      theory_gammas, transfer_curve)
+
+SYN = {**SYNTHETIC, **MODEL, "seed": 7, "n_source": 200, "n_target": 60, "n_test": 300, "n_hidden": 200,
+       "sampler": SAMPLER}
+DIG = {**DIGITS, **MODEL, "seed": 5, "n_source": 200, "n_target": 30, "n_test": 150, "n_hidden": 100,
+       "sampler": SAMPLER}
+QUICK_SYN = {"n_features": 10, "n_source": 16, "n_target": 8, "n_test": 30, "n_hidden": 12, "sampler": QUICK_SAMPLER}
+QUICK_DIG = {"n_source": 20, "n_target": 10, "n_test": 30, "n_hidden": 12, "sampler": QUICK_SAMPLER}
+DENSE = {"min": 0.01, "max": 1000.0, "num": 61}
+QUICK_DENSE = {"min": 0.1, "max": 10.0, "num": 3}
+
+
+def _numeric(d):
+    return {k: v for k, v in d.items() if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)}
+
+
+class _SharedSource:
+    """Samples the source once per (experiment, width) and checks every task uses that same source."""
+
+    def __init__(self, p, n_hidden, key, progress):
+        self.sampler = make_sampler(n_hidden, p, rng_for(p["seed"], *key), progress)
+        self.source = None
+        self.X = None
+
+    def get(self, task):
+        S = task.source
+        if self.source is None:
+            self.source = self.sampler.sample_source(S.X_train, S.y_train)
+            self.X = S.X_train
+        elif not np.array_equal(self.X, S.X_train):
+            raise RuntimeError("tasks of one sweep must share their source training set")
+        return self.source
+
+    def diagnostics(self):
+        return _numeric(self.source["diagnostics"]) if self.source is not None else {}
+
+
+# -- gamma sweep -------------------------------------------------------------------------------------
+
+def gamma_theory(p, progress):
+    gammas = theory_gammas(p["theory"]["gammas"], p["gammas"])
+    curves = {}
+    for rel in loop(relations(p), "relatedness", progress):
+        task = make_task(p, rel)
+        curves[relation_label(p, rel)] = {
+            f"N1={w}": transfer_curve(task, as_gamma(w), gammas, p, matched_scratch=True)
+            for w in p["theory"]["widths"]}
+        curves[relation_label(p, rel)]["relatedness"] = task.rho
+    return {"gammas": gammas, "curves": curves}
+
+
+def gamma_simulation(p, progress):
+    gammas = gamma_list(p["gammas"])
+    shared = _SharedSource(p, p["n_hidden"], (0,), progress)
+    results, rho = {}, {}
+    for rel in loop(relations(p), "relatedness", progress):
+        task = make_task(p, rel)
+        results[relation_label(p, rel)] = sample_gammas(shared.sampler, shared.get(task), task, gammas)
+        rho[relation_label(p, rel)] = task.rho
+    return {"gammas": gammas, "n_hidden": p["n_hidden"], "relatedness": rho, "results": results,
+            "source_diagnostics": shared.diagnostics()}
+
+
+GAMMA_SIM = [0.0, 0.3, 1.0, 3.0, 10.0, "inf"]
+register(Experiment(
+    name="gamma_sweep", title="Target test error vs coupling gamma (synthetic teacher tasks)", findings=(1, 2),
+    params={**SYN, "rhos": [0.9, 0.3], "gammas": GAMMA_SIM,
+            "theory": {"widths": [100, 200, 400, "inf"], "gammas": DENSE}},
+    quick={**QUICK_SYN, "gammas": [0.0, 1.0, "inf"], "theory": {"widths": [12, "inf"], "gammas": QUICK_DENSE}},
+    theory=gamma_theory, simulation=gamma_simulation))
+register(Experiment(
+    name="digits_gamma_sweep", title="Target test error vs coupling gamma (digits catalogue)", findings=(1, 2),
+    params={**DIG, "targets": ["close", "related", "unrelated"], "gammas": GAMMA_SIM,
+            "theory": {"widths": [50, 100, 200, "inf"], "gammas": DENSE}},
+    quick={**QUICK_DIG, "targets": ["close", "unrelated"], "gammas": [0.0, 1.0, "inf"],
+           "theory": {"widths": [12, "inf"], "gammas": QUICK_DENSE}},
+    theory=gamma_theory, simulation=gamma_simulation))
+
+
+# -- relatedness sweep ---------------------------------------------------------------------------------
+
+def relatedness_theory(p, progress):
+    gammas = np.unique(np.r_[gamma_list(p["gammas"]), gamma_list(p["sim_gammas"])])
+    rels = list(np.linspace(0.0, 1.0, p["theory"]["n_rhos"])) if p["dataset"] == "synthetic" else list(p["targets"])
+    curves, rho = {f"N1={w}": {} for w in p["theory"]["widths"]}, []
+    for rel in loop(rels, "relatedness", progress):
+        task = make_task(p, rel)
+        rho.append(task.rho)
+        for w in p["theory"]["widths"]:
+            c = transfer_curve(task, as_gamma(w), gammas, p, order_parameters=False)
+            for k in ("mean_error", "gibbs_error"):
+                curves[f"N1={w}"].setdefault(k, []).append(c[k])
+    out = {"gammas": gammas, "relatedness": rho, "labels": [relation_label(p, r) for r in rels], "curves": curves}
+    if p["dataset"] == "synthetic":  # the second kind of relatedness: input-distribution shift, theory only
+        shift = {}
+        for s in p["theory"]["input_shifts"]:
+            task = make_task({**p, "input_shift": s}, p["theory"]["shift_rho"])
+            shift[f"shift={s:g}"] = transfer_curve(task, p["n_hidden"], gammas, p, order_parameters=False)
+        out["input_shift"] = {"rho": p["theory"]["shift_rho"], "n_hidden": p["n_hidden"], "curves": shift}
+    return out
+
+
+def relatedness_simulation(p, progress):
+    gammas = gamma_list(p["sim_gammas"])
+    shared = _SharedSource(p, p["n_hidden"], (1,), progress)
+    rels = p["sim_rhos"] if p["dataset"] == "synthetic" else p["targets"]
+    results, rho = [], []
+    for rel in loop(rels, "relatedness", progress):
+        task = make_task(p, rel)
+        results.append(sample_gammas(shared.sampler, shared.get(task), task, gammas))
+        rho.append(task.rho)
+    return {"gammas": gammas, "n_hidden": p["n_hidden"], "relatedness": rho,
+            "labels": [relation_label(p, r) for r in rels], "results": results,
+            "source_diagnostics": shared.diagnostics()}
+
+
+register(Experiment(
+    name="relatedness_sweep", title="Target test error vs teacher overlap rho (and input shift, theory)",
+    findings=(1, 2),
+    params={**SYN, "gammas": [0.0, 1.0, 10.0, "inf"], "sim_gammas": [0.0, 3.0, "inf"], "sim_rhos": [0.0, 0.3, 0.6, 0.9],
+            "theory": {"widths": [200, "inf"], "n_rhos": 21, "input_shifts": [0.0, 0.25, 0.5, 0.75], "shift_rho": 0.9}},
+    quick={**QUICK_SYN, "sim_gammas": [0.0, "inf"], "sim_rhos": [0.0, 0.9],
+           "theory": {"widths": [12, "inf"], "n_rhos": 3, "input_shifts": [0.0, 0.5], "shift_rho": 0.9}},
+    theory=relatedness_theory, simulation=relatedness_simulation))
+register(Experiment(
+    name="digits_relatedness_sweep", title="Target test error across the digits catalogue", findings=(1, 2),
+    params={**DIG, "targets": ["close", "related", "intermediate", "weak", "unrelated"],
+            "gammas": [0.0, 1.0, 10.0, "inf"], "sim_gammas": [0.0, 3.0, "inf"], "theory": {"widths": [100, "inf"]}},
+    quick={**QUICK_DIG, "targets": ["close", "unrelated"], "sim_gammas": [0.0, "inf"], "theory": {"widths": [12, "inf"]}},
+    theory=relatedness_theory, simulation=relatedness_simulation))
+
+
+# -- width at fixed sizes ------------------------------------------------------------------------------
+
+def _widths(spec):
+    return list(np.unique(np.round(np.geomspace(spec["min"], spec["max"], spec["num"])).astype(int))) + [np.inf]
+
+
+def width_theory(p, progress):
+    gammas = theory_gammas(p["theory"]["gammas"], p["gammas"])
+    widths = _widths(p["theory"]["widths"])
+    rels = p["theory"]["rhos"] if p["dataset"] == "synthetic" else p["targets"]
+    out = {"gammas": gammas, "widths": widths, "curves": {}}
+    for rel in loop(rels, "relatedness", progress):
+        task = make_task(p, rel)
+        rows = {k: [] for k in ("mean_error", "gibbs_error", "gamma_star", "E_star", "E_zero", "E_inf")}
+        for w in widths:
+            c = transfer_curve(task, w, gammas, p, order_parameters=False)
+            rows["mean_error"].append(c["mean_error"])
+            rows["gibbs_error"].append(c["gibbs_error"])
+            g_star, e_star = optimum(gammas, c[p["metric"]])
+            rows["gamma_star"].append(g_star)
+            rows["E_star"].append(e_star)
+            rows["E_zero"].append(c[p["metric"]][0])
+            rows["E_inf"].append(c[p["metric"]][-1])
+        out["curves"][relation_label(p, rel)] = {**rows, "relatedness": task.rho}
+    return out
+
+
+def width_simulation(p, progress):
+    gammas = gamma_list(p["gammas"])
+    rels = p["sim_rhos"] if p["dataset"] == "synthetic" else p["targets"]
+    out = {"gammas": gammas, "widths": p["widths"], "results": {relation_label(p, r): [] for r in rels},
+           "source_diagnostics": []}
+    for i, w in enumerate(loop(p["widths"], "widths", progress)):
+        shared = _SharedSource(p, w, (2, i), progress)
+        for rel in rels:
+            task = make_task(p, rel)
+            out["results"][relation_label(p, rel)].append(sample_gammas(shared.sampler, shared.get(task), task, gammas))
+        out["source_diagnostics"].append(shared.diagnostics())
+    return out
+
+
+register(Experiment(
+    name="width_effect", title="Width N1 at fixed sample sizes: optimal coupling and the lazy limit", findings=(2, 3),
+    params={**SYN, "metric": "mean_error", "widths": [100, 200, 400], "sim_rhos": [0.0, 0.9],
+            "gammas": [0.0, 0.5, 3.0, "inf"],
+            "theory": {"widths": {"min": 50, "max": 3200, "num": 13}, "rhos": [0.0, 0.3, 0.6, 0.9], "gammas": DENSE}},
+    quick={**QUICK_SYN, "widths": [8, 16], "gammas": [0.0, "inf"],
+           "theory": {"widths": {"min": 8, "max": 32, "num": 2}, "rhos": [0.0, 0.9], "gammas": QUICK_DENSE}},
+    theory=width_theory, simulation=width_simulation))
+register(Experiment(
+    name="digits_width_effect", title="Width N1 at fixed sample sizes (digits catalogue)", findings=(2, 3),
+    params={**DIG, "metric": "mean_error", "widths": [50, 100, 200], "targets": ["close", "unrelated"],
+            "gammas": [0.0, 0.5, 3.0, "inf"],
+            "theory": {"widths": {"min": 25, "max": 1600, "num": 13}, "gammas": DENSE}},
+    quick={**QUICK_DIG, "widths": [8, 16], "gammas": [0.0, "inf"],
+           "theory": {"widths": {"min": 8, "max": 32, "num": 2}, "gammas": QUICK_DENSE}},
+    theory=width_theory, simulation=width_simulation))
+
+
+# -- source (and target) size --------------------------------------------------------------------------
+
+def _source_sizes(spec):
+    return list(np.unique(np.round(np.geomspace(spec["min"], spec["max"], spec["num"])).astype(int)))
+
+
+def _relation(p):
+    return p["rho"] if p["dataset"] == "synthetic" else p["target"]
+
+
+def _full_task(p):
+    """The task at the largest source and target sizes of theory and simulation: every size is a nested
+    subsample of it, with one test set."""
+    ns = max(_source_sizes(p["theory"]["n_sources"]) + list(p["n_sources"]))
+    nt = max(list(p["theory"]["n_targets"]) + list(p["n_targets"]))
+    return make_task(p, _relation(p), n_source=ns, n_target=nt)
+
+
+def size_theory(p, progress):
+    gammas = theory_gammas(p["theory"]["gammas"])
+    Ps = sorted(set(_source_sizes(p["theory"]["n_sources"])) | {int(n) for n in p["n_sources"]})
+    Pt = sorted({int(n) for n in p["theory"]["n_targets"]} | {int(n) for n in p["n_targets"]})
+    full = _full_task(p)
+    shape = (len(Pt), len(Ps))
+    out = {k: np.full(shape, np.nan) for k in ("E_zero", "E_inf", "E_star", "gamma_star")}
+    for i, nt in enumerate(loop(Pt, "target sizes", progress)):
+        for j, ns in enumerate(Ps):
+            c = transfer_curve(subsample(full, ns, nt), p["n_hidden"], gammas, p, order_parameters=False)
+            out["E_zero"][i, j], out["E_inf"][i, j] = c[p["metric"]][0], c[p["metric"]][-1]
+            out["gamma_star"][i, j], out["E_star"][i, j] = optimum(gammas, c[p["metric"]])
+    return {"n_sources": Ps, "n_targets": Pt, "relatedness": full.rho, "metric": p["metric"], **out}
+
+
+def size_simulation(p, progress):
+    Ps, Pt = p["n_sources"], p["n_targets"]
+    full = _full_task(p)
+    # gamma = 0: the target chains ignore the source, so one run per target size
+    zero, frozen, diags = [], [[None] * len(Ps) for _ in Pt], []
+    for j, ns in enumerate(loop(Ps, "source sizes", progress)):
+        shared = _SharedSource(p, p["n_hidden"], (3, j), progress)
+        for i, nt in enumerate(Pt):
+            task = subsample(full, ns, nt)
+            source = shared.get(task)
+            if j == 0:
+                zero.append(sample_gammas(shared.sampler, source, task, [0.0]))
+            frozen[i][j] = sample_gammas(shared.sampler, source, task, [np.inf])
+        diags.append(shared.diagnostics())
+    return {"n_sources": Ps, "n_targets": Pt, "n_hidden": p["n_hidden"], "relatedness": full.rho,
+            "gamma_zero": merge(zero), "gamma_inf": [merge(row) for row in frozen], "source_diagnostics": diags}
+
+
+register(Experiment(
+    name="source_size", title="Transfer benefit vs source size Ps and target size Pt (synthetic, rho = 0.9)",
+    findings=(4,),
+    params={**SYN, "metric": "mean_error", "rho": 0.9, "n_sources": [50, 100, 200, 400], "n_targets": [20, 60],
+            "theory": {"n_sources": {"min": 25, "max": 800, "num": 15}, "n_targets": [15, 30, 60, 120],
+                       "gammas": {"min": 0.01, "max": 1000.0, "num": 25}}},
+    quick={**QUICK_SYN, "n_sources": [8, 16], "n_targets": [4, 8],
+           "theory": {"n_sources": {"min": 8, "max": 16, "num": 2}, "n_targets": [4, 8], "gammas": QUICK_DENSE}},
+    theory=size_theory, simulation=size_simulation))
+register(Experiment(
+    name="digits_source_size", title="Transfer benefit vs source and target size (digits, close target)",
+    findings=(4,),
+    params={**DIG, "metric": "mean_error", "target": "close", "n_sources": [50, 100, 200, 300], "n_targets": [15, 40],
+            "theory": {"n_sources": {"min": 20, "max": 340, "num": 10}, "n_targets": [10, 20, 40, 80],
+                       "gammas": {"min": 0.01, "max": 1000.0, "num": 25}}},
+    quick={**QUICK_DIG, "n_sources": [10, 20], "n_targets": [5, 10],
+           "theory": {"n_sources": {"min": 10, "max": 20, "num": 2}, "n_targets": [5, 10], "gammas": QUICK_DENSE}},
+    theory=size_theory, simulation=size_simulation))
