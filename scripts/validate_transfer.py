@@ -20,8 +20,10 @@ import tflmini
 from tflmini import FranzParisiTransfer, make_transfer_task
 from tflmini.transfer_sampler import KEYS, TransferSampler
 
-FULL = {"widths": [200, 400, 800], "rhos": [0.0, 0.5, 0.9], "gammas": [0.0, 1.0, 10.0, "inf"]}
-QUICK = {"widths": [100], "rhos": [0.0, 0.9], "gammas": [0.0, 1.0, 10.0, "inf"]}
+# relatedness values per width (the widest network only at rho = 0.9, to bound the cost)
+FULL = {"widths": [200, 400, 800], "rhos": {"200": [0.0, 0.5, 0.9], "400": [0.0, 0.5, 0.9], "800": [0.9]},
+        "gammas": [0.0, 1.0, 10.0, "inf"]}
+QUICK = {"widths": [100], "rhos": {"100": [0.0, 0.9]}, "gammas": [0.0, 1.0, 10.0, "inf"]}
 COMMON = {"n_features": 50, "temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0, "teacher": "erf",
           "alpha_source": 1.0, "alpha_target": 0.3, "n_test": 300, "n_source_chains": 4, "snapshots_per_chain": 3,
           "snapshot_every": 10, "source_warmup": 150, "target_warmup": 60, "target_samples": 60, "seed": 7}
@@ -39,7 +41,7 @@ def run(grid, common, progress=True, on_rows=None):
                                   target_warmup=common["target_warmup"], target_samples=common["target_samples"],
                                   seed=common["seed"] + n1, progress=progress)
         source = None
-        for rho in grid["rhos"]:
+        for rho in grid["rhos"][str(n1)]:
             # the source task does not depend on rho for a given seed, so its snapshots are shared
             task = make_transfer_task(ps, pt, common["n_test"], common["n_features"], rho, teacher=common["teacher"],
                                       seed=common["seed"])

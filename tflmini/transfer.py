@@ -135,24 +135,32 @@ def _data_terms(theta, tk, y_t, temperature, order=2):
     S = np.triu(S) + np.triu(S, 1).T
     yt = y_t - Q_st * tk.r
     e = S @ yt
-    A_t = S @ tk.K_tt
-    A_x = S @ tk.K_x
-    A_R = S @ tk.R
-    SJ = Q_t * A_t + temperature * S - Q_st**2 * A_R
-    tr_SJ = np.trace(SJ)
-    val = logdet + tr_SJ + yt @ e
     Kt_e, Kx_e = tk.K_tt @ e, tk.K_x @ e
 
     def tr_prod(X, Y):  # Tr(X Y)
         return np.einsum("ij,ji->", X, Y)
 
+    if order < 2:
+        # gradient only: with M = S J S every trace is an elementwise sum (two matrix products in all)
+        J = Q_t * tk.K_tt - Q_st**2 * tk.R
+        J[np.diag_indices(P)] += temperature
+        SJ = S @ J
+        M = SJ @ S
+        val = logdet + np.trace(SJ) + yt @ e
+        om_t = np.vdot(S, tk.K_tt) - np.vdot(M, tk.K_tt) - e @ Kt_e
+        om_x = np.vdot(S, tk.K_x) - np.vdot(M, tk.K_x) - e @ Kx_e
+        grad = np.array([om_t + np.vdot(S, tk.K_tt), -om_x, -2 * Q_st * np.vdot(S, tk.R) - 2 * tk.r @ e])
+        return val, grad, None
+    A_t = S @ tk.K_tt
+    A_x = S @ tk.K_x
+    A_R = S @ tk.R
+    SJ = Q_t * A_t + temperature * S - Q_st**2 * A_R
+    val = logdet + np.trace(SJ) + yt @ e
     # Tr(Omega dD) with Omega = S - SJS - ee^T
     om_t = np.trace(A_t) - tr_prod(SJ, A_t) - e @ Kt_e
     om_x = np.trace(A_x) - tr_prod(SJ, A_x) - e @ Kx_e
     tr_AR = np.trace(A_R)
     grad = np.array([om_t + np.trace(A_t), -om_x, -2 * Q_st * tr_AR - 2 * tk.r @ e])
-    if order < 2:
-        return val, grad, None
     # dD_a: t -> K_tt, tt -> -K_x, st -> 0;  J_a: t -> K_tt, tt -> 0, st -> -2 Q_st R;  ytilde_a: st -> -r
     A = {"t": A_t, "tt": -A_x}
     ASJ = {"t": A_t @ SJ, "tt": -(A_x @ SJ)}
@@ -202,19 +210,26 @@ def _admissible(theta, Q_s=np.inf):
     return Q_t > 0 and Q_t - Q_tt > 0 and Q_tt - Q_st**2 / Q_s >= -1e-12 * Q_t
 
 
-def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start=None, tol=1e-10, max_iter=100):
-    r"""Newton's method on :math:`\nabla\phi = 0` with the analytic Hessian, backtracking to stay in
-    the physical region (:math:`Q_t > Q_{tt} \ge Q_{st}^2/Q_s`, :math:`D` positive definite) and to
-    decrease :math:`|\nabla\phi|`. A cold start uses the single-network saddle of the target data
-    with the target kernel, :math:`(Q_t, Q_{tt}, Q_{st}) = (Q^*_{K_{tt}}, 0, 0)`.
+def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start=None, hessian=None, tol=1e-10,
+                          max_iter=100):
+    r"""Find the stationary point of :math:`\phi(Q_t, Q_{tt}, Q_{st})`.
+
+    Newton's method with the analytic Hessian, backtracking to stay in the physical region
+    (:math:`Q_t > Q_{tt} \ge Q_{st}^2/Q_s`, :math:`D` positive definite) and to decrease
+    :math:`|\nabla\phi|`. Given a ``hessian`` from a nearby problem (a warm start, e.g. the previous
+    coupling of a slider), Broyden's secant updates replace the exact Hessian: each step then costs
+    one gradient (a Cholesky factorization and two matrix products) instead of five products; if
+    that does not converge, exact Newton takes over. A cold start uses the single-network saddle of
+    the target data with the target kernel, :math:`(Q_t, Q_{tt}, Q_{st}) = (Q^*_{K_{tt}}, 0, 0)`.
 
     Returns ``(theta, info)`` with theta = (Q_t, Q_tt, Q_st); info gives the method, the number of
-    Newton steps, the residual (max-norm of the gradient) and the Hessian's eigenvalues at the
-    solution (the signature of the saddle). Raises :class:`ConvergenceError` with the residual on failure.
+    steps, the residual (max-norm of the gradient) and the Hessian at the solution with its
+    eigenvalues (the signature of the saddle; after Broyden steps, the secant approximation of it).
+    Raises :class:`ConvergenceError` on failure.
     """
     if np.isinf(n_hidden):
         return np.array([1.0 / lambda1, 0.0, 0.0]), {"method": "exact (infinite width)", "iterations": 0,
-                                                    "residual": 0.0, "hessian_eigenvalues": None}
+                                                    "residual": 0.0, "hessian": None, "hessian_eigenvalues": None}
     if start is None:
         # cold start: the single-network saddle on the target data with the target kernel K_tt
         Q_t0, _ = solve_kr_saddle(KernelSpectrum.from_kernel(tk.K_tt, y_t), n_hidden, temperature, lambda1)
@@ -223,14 +238,44 @@ def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start
     if not _admissible(theta, Q_s):
         raise ValueError(f"start must satisfy Q_t > 0, Q_t > Q_tt and Q_tt >= Q_st^2/Q_s, got {theta}")
 
-    def evaluate(th):
+    def gradient(th, order):
+        if not _admissible(th, Q_s):
+            return None
         try:
-            _, g, h = transfer_action(th, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=2)
+            out = transfer_action(th, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=order)
         except np.linalg.LinAlgError:
             return None
-        return (g, h) if np.all(np.isfinite(g)) and np.all(np.isfinite(h)) else None
+        return out[1:] if all(np.all(np.isfinite(x)) for x in out[1:]) else None
 
-    cur = evaluate(theta)
+    def done(th, g, h, steps, method):
+        h = gradient(th, 2)[1] if h is None else h
+        return th, {"method": method, "iterations": steps, "residual": float(np.max(np.abs(g))),
+                    "hessian": h, "hessian_eigenvalues": np.linalg.eigvalsh(h).tolist()}
+
+    if hessian is not None:  # Broyden's method from a warm start
+        out = gradient(theta, 1)
+        if out is not None:
+            th, g, H = theta, out[0], np.array(hessian, dtype=np.float64)
+            for it in range(30):
+                if np.max(np.abs(g)) < tol:  # the secant Hessian is kept for the next warm start
+                    return done(th, g, H, it, "Broyden (secant) updates from a warm start")
+                try:
+                    step = -np.linalg.solve(H, g)
+                except np.linalg.LinAlgError:
+                    break
+                t = 1.0
+                for _ in range(20):
+                    nxt = gradient(th + t * step, 1)
+                    if nxt is not None and np.linalg.norm(nxt[0]) < np.linalg.norm(g):
+                        break
+                    t *= 0.5
+                else:
+                    break
+                dth, dg = t * step, nxt[0] - g
+                H = H + np.outer(dg - H @ dth, dth) / (dth @ dth)
+                th, g = th + dth, nxt[0]
+    # exact Newton
+    cur = gradient(theta, 2)
     if cur is None:
         raise ConvergenceError(f"transfer saddle: the action is not defined at the start {theta}")
     for it in range(max_iter + 1):
@@ -238,8 +283,7 @@ def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start
         res = float(np.max(np.abs(g)))
         norm = float(np.linalg.norm(g))
         if res < tol:
-            return theta, {"method": "Newton with analytic Hessian", "iterations": it, "residual": res,
-                           "hessian_eigenvalues": np.linalg.eigvalsh(h).tolist()}
+            return done(theta, g, h, it, "Newton with analytic Hessian")
         try:
             step = np.linalg.solve(h, g)
         except np.linalg.LinAlgError:
@@ -247,7 +291,7 @@ def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start
         t = 1.0
         for _ in range(50):
             cand = theta - t * step
-            nxt = evaluate(cand) if _admissible(cand, Q_s) else None
+            nxt = gradient(cand, 2)
             if nxt is not None and np.linalg.norm(nxt[0]) < norm:
                 break
             t *= 0.5
@@ -336,14 +380,14 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         p = self._checked_params()
         src, gamma = self.source_, p["gamma"]
 
-        def solve(g, start):
+        def solve(g, start, hessian=None):
             tk = transfer_kernels(src.X, Xt, src.spectrum, src.Q_s, g, p["temperature"], p["lambda0"], p["activation"])
             theta, info = solve_transfer_saddle(tk, yt, src.Q_s, p["n_hidden"], p["temperature"], p["lambda1"],
-                                                start=start)
+                                                start=start, hessian=hessian)
             return tk, theta, info
 
         try:
-            tk, theta, info = solve(gamma, start)
+            tk, theta, info = solve(gamma, None if start is None else start[0], None if start is None else start[1])
         except ConvergenceError as first_error:
             # continuation in gamma from gamma = 0, where the solution is the single network's
             ladder = np.geomspace(1e-3, 1e3, 13) if np.isinf(gamma) else gamma * np.geomspace(1e-3, 1.0, 10)[:-1]
@@ -377,7 +421,9 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         new = FranzParisiTransfer(self.n_hidden, gamma, self.temperature, self.lambda0, self.lambda1, self.activation)
         new.source_ = self.source_
         op = self.order_parameters_
-        start = None if np.isinf(float(gamma)) != np.isinf(float(self.gamma)) else (op["Q_t"], op["Q_tt"], op["Q_st"])
+        start = ((op["Q_t"], op["Q_tt"], op["Q_st"]), self.solver_info_["target"]["hessian"])
+        if np.isinf(float(gamma)) != np.isinf(float(self.gamma)) or start[1] is None:
+            start = None
         try:
             return new._fit_target(self.X_target_, self.y_target_, start=start)
         except ConvergenceError:  # a warm start from far away can fail where a cold start succeeds
