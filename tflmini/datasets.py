@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import io
 import struct
 import tarfile
 import zipfile
@@ -32,7 +31,8 @@ import zipfile
 import numpy as np
 
 from ._download import ChecksumError, DatasetUnavailableError, fetch_file, get_data_home
-from ._validation import check_matrix, check_nonnegative, check_positive, check_random_state, check_targets
+from ._validation import (check_matrix, check_nonnegative, check_positive, check_positive_int, check_random_state,
+                          check_targets)
 from .kernels import nngp_kernel
 from .tasks import Task, TransferTask
 
@@ -171,12 +171,8 @@ def task_relatedness(X_source, y_source, X_target, y_target, X_ref, *, method="r
 # -- tasks from a labelled pool --------------------------------------------------------------------
 
 def _split(n_available, n_train, n_test, rng, what):
-    n_train = int(n_train)
-    if n_train < 1:
-        raise ValueError(f"n_train must be >= 1, got {n_train}")
-    if n_test is None:
-        n_test = n_available - n_train
-    n_test = int(n_test)
+    n_train = check_positive_int(n_train, "n_train")
+    n_test = n_available - n_train if n_test is None else check_positive_int(n_test, "n_test")
     if n_test < 1 or n_train + n_test > n_available:
         raise ValueError(f"{what} has {n_available} examples: cannot take n_train={n_train} and n_test={n_test}")
     idx = rng.permutation(n_available)
@@ -200,11 +196,11 @@ def make_class_pair_task(X, y, classes, n_train, n_test=None, *, X_test=None, y_
         tr, te = _split(len(yp), n_train, n_test, rng, f"class pair {label}")
         return Task(Xp[tr], yp[tr], Xp[te], yp[te], None, label)
     Xq, yq = class_pair(check_matrix(X_test, "X_test"), np.asarray(y_test), classes)
-    n_train = int(n_train)
-    if not 1 <= n_train <= len(yp):
+    n_train = check_positive_int(n_train, "n_train")
+    if n_train > len(yp):
         raise ValueError(f"class pair {label} has {len(yp)} training examples, asked for n_train={n_train}")
-    n_test = len(yq) if n_test is None else int(n_test)
-    if not 1 <= n_test <= len(yq):
+    n_test = len(yq) if n_test is None else check_positive_int(n_test, "n_test")
+    if n_test > len(yq):
         raise ValueError(f"the test split of class pair {label} has {len(yq)} examples, asked for n_test={n_test}")
     tr, te = rng.permutation(len(yp))[:n_train], rng.permutation(len(yq))[:n_test]
     return Task(Xp[tr], yp[tr], Xq[te], yq[te], None, label)

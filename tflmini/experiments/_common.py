@@ -21,7 +21,7 @@ METRICS = ("mean_error", "gibbs_error")
 ORDER_PARAMETERS = ("Q_s", "Q_t", "Q_st", "Q_tt")
 
 MODEL = {"temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0, "activation": "erf"}
-SAMPLER = {"n_source_chains": 4, "snapshots_per_chain": 3, "snapshot_every": 10, "source_warmup": 150,
+SAMPLER = {"n_source_chains": 4, "snapshots_per_chain": 4, "snapshot_every": 10, "source_warmup": 150,
            "target_warmup": 80, "target_samples": 80}
 QUICK_SAMPLER = {"n_source_chains": 2, "snapshots_per_chain": 2, "snapshot_every": 3, "source_warmup": 15,
                  "target_warmup": 10, "target_samples": 10}
@@ -131,12 +131,22 @@ def transfer_curve(task: TransferTask, n_hidden, gammas, p, *, order_parameters=
 
 
 def optimum(gammas, errors):
-    """(gamma*, E(gamma*)) of the lowest finite error along a curve."""
+    """(gamma*, E(gamma*)) of the lowest error along a curve. An interior minimum between finite positive
+    couplings is refined by a parabola through its three neighbours in log(gamma)."""
+    gammas = np.asarray(gammas, dtype=np.float64)
     errors = np.asarray(errors, dtype=np.float64)
     if not np.any(np.isfinite(errors)):
         return np.nan, np.nan
     i = int(np.nanargmin(errors))
-    return float(gammas[i]), float(errors[i])
+    g, e = float(gammas[i]), float(errors[i])
+    if 0 < i < gammas.size - 1 and np.all(np.isfinite(errors[i - 1:i + 2])) and gammas[i - 1] > 0 \
+            and np.isfinite(gammas[i + 1]):
+        x = np.log(gammas[i - 1:i + 2])
+        a, b, c = np.polyfit(x - x[1], errors[i - 1:i + 2], 2)
+        if a > 0:
+            dx = float(np.clip(-b / (2 * a), x[0] - x[1], x[2] - x[1]))
+            g, e = float(np.exp(x[1] + dx)), float(min(e, c - b * b / (4 * a)))
+    return g, e
 
 
 def make_sampler(n_hidden, p, rng, progress):

@@ -64,7 +64,7 @@ def gamma_rho_simulation(p, progress):
 register(Experiment(
     name="map_gamma_rho", title="When does transfer help: benefit over (gamma, rho)", findings=(1, 2, 3),
     params={**SYN, "metric": "mean_error", "sim_rhos": [0.2, 0.9], "gammas": [0.0, 1.0, "inf"],
-            "theory": {"widths": [200, "inf"], "n_rhos": 30, "gammas": {"min": 0.01, "max": 1000.0, "num": 30}}},
+            "theory": {"widths": [100, "inf"], "n_rhos": 30, "gammas": {"min": 0.01, "max": 1000.0, "num": 30}}},
     quick={**QUICK_SYN, "gammas": [0.0, "inf"],
            "theory": {"widths": [12, "inf"], "n_rhos": 3, "gammas": {"min": 0.1, "max": 10.0, "num": 3}}},
     theory=gamma_rho_theory, simulation=gamma_rho_simulation))
@@ -118,7 +118,7 @@ def _pick(summary, i):
 
 register(Experiment(
     name="map_alpha_rho", title="When does transfer help: benefit over (alpha_target, rho)", findings=(4,),
-    params={**SYN, "metric": "mean_error", "sim_rhos": [0.3, 0.9], "n_targets": [15, 30, 60, 120],
+    params={**SYN, "metric": "mean_error", "sim_rhos": [0.3, 0.9], "n_targets": [10, 20, 40, 80],
             "theory": {"n_rhos": 21, "alpha_targets": {"min": 0.05, "max": 1.5, "num": 16},
                        "gammas": {"min": 0.1, "max": 100.0, "num": 7}}},
     quick={**QUICK_SYN, "n_targets": [4, 8],

@@ -16,9 +16,9 @@ from ._common import (DIGITS, MODEL, QUICK_SAMPLER, SAMPLER, SYNTHETIC, as_gamma
                       make_task, merge, optimum, relation_label, relations, rng_for, sample_gammas, subsample,
                       theory_gammas, transfer_curve)
 
-SYN = {**SYNTHETIC, **MODEL, "seed": 7, "n_source": 200, "n_target": 60, "n_test": 300, "n_hidden": 200,
+SYN = {**SYNTHETIC, **MODEL, "seed": 7, "n_source": 100, "n_target": 30, "n_test": 300, "n_hidden": 100,
        "sampler": SAMPLER}
-DIG = {**DIGITS, **MODEL, "seed": 5, "n_source": 200, "n_target": 30, "n_test": 150, "n_hidden": 100,
+DIG = {**DIGITS, **MODEL, "seed": 5, "n_source": 300, "n_target": 20, "n_test": 150, "n_hidden": 100,
        "sampler": SAMPLER}
 QUICK_SYN = {"n_features": 10, "n_source": 16, "n_target": 8, "n_test": 30, "n_hidden": 12, "sampler": QUICK_SAMPLER}
 QUICK_DIG = {"n_source": 20, "n_target": 10, "n_test": 30, "n_hidden": 12, "sampler": QUICK_SAMPLER}
@@ -81,7 +81,7 @@ GAMMA_SIM = [0.0, 0.3, 1.0, 3.0, 10.0, "inf"]
 register(Experiment(
     name="gamma_sweep", title="Target test error vs coupling gamma (synthetic teacher tasks)", findings=(1, 2),
     params={**SYN, "rhos": [0.9, 0.3], "gammas": GAMMA_SIM,
-            "theory": {"widths": [100, 200, 400, "inf"], "gammas": DENSE}},
+            "theory": {"widths": [50, 100, 200, 400, "inf"], "gammas": DENSE}},
     quick={**QUICK_SYN, "gammas": [0.0, 1.0, "inf"], "theory": {"widths": [12, "inf"], "gammas": QUICK_DENSE}},
     theory=gamma_theory, simulation=gamma_simulation))
 register(Experiment(
@@ -134,7 +134,7 @@ register(Experiment(
     name="relatedness_sweep", title="Target test error vs teacher overlap rho (and input shift, theory)",
     findings=(1, 2),
     params={**SYN, "gammas": [0.0, 1.0, 10.0, "inf"], "sim_gammas": [0.0, 3.0, "inf"], "sim_rhos": [0.0, 0.3, 0.6, 0.9],
-            "theory": {"widths": [200, "inf"], "n_rhos": 21, "input_shifts": [0.0, 0.25, 0.5, 0.75], "shift_rho": 0.9}},
+            "theory": {"widths": [100, "inf"], "n_rhos": 21, "input_shifts": [0.0, 0.25, 0.5, 0.75], "shift_rho": 0.9}},
     quick={**QUICK_SYN, "sim_gammas": [0.0, "inf"], "sim_rhos": [0.0, 0.9],
            "theory": {"widths": [12, "inf"], "n_rhos": 3, "input_shifts": [0.0, 0.5], "shift_rho": 0.9}},
     theory=relatedness_theory, simulation=relatedness_simulation))
@@ -259,8 +259,8 @@ def size_simulation(p, progress):
 register(Experiment(
     name="source_size", title="Transfer benefit vs source size Ps and target size Pt (synthetic, rho = 0.9)",
     findings=(4,),
-    params={**SYN, "metric": "mean_error", "rho": 0.9, "n_sources": [50, 100, 200, 400], "n_targets": [20, 60],
-            "theory": {"n_sources": {"min": 25, "max": 800, "num": 15}, "n_targets": [15, 30, 60, 120],
+    params={**SYN, "metric": "mean_error", "rho": 0.9, "n_sources": [25, 50, 100, 200], "n_targets": [15, 30],
+            "theory": {"n_sources": {"min": 10, "max": 400, "num": 15}, "n_targets": [10, 15, 30, 60, 120],
                        "gammas": {"min": 0.01, "max": 1000.0, "num": 25}}},
     quick={**QUICK_SYN, "n_sources": [8, 16], "n_targets": [4, 8],
            "theory": {"n_sources": {"min": 8, "max": 16, "num": 2}, "n_targets": [4, 8], "gammas": QUICK_DENSE}},
@@ -268,7 +268,7 @@ register(Experiment(
 register(Experiment(
     name="digits_source_size", title="Transfer benefit vs source and target size (digits, close target)",
     findings=(4,),
-    params={**DIG, "metric": "mean_error", "target": "close", "n_sources": [50, 100, 200, 300], "n_targets": [15, 40],
+    params={**DIG, "metric": "mean_error", "target": "close", "n_sources": [50, 100, 200, 300], "n_targets": [10, 20],
             "theory": {"n_sources": {"min": 20, "max": 340, "num": 10}, "n_targets": [10, 20, 40, 80],
                        "gammas": {"min": 0.01, "max": 1000.0, "num": 25}}},
     quick={**QUICK_DIG, "n_sources": [10, 20], "n_targets": [5, 10],
