@@ -2,7 +2,8 @@
 #
 #   make book   - set up .venv (pinned book deps + `pip install -e .`), fetch the vendored JS
 #                 assets, build the book into _build/html (fails on any Sphinx warning)
-#   make test   - set up .venv (book + test deps), fetch the vendored assets, run pytest on tests/
+#   make test   - set up .venv (book + test deps), fetch the vendored assets, install the system
+#                 Chromium for the browser tests if missing (apt, as root), run pytest on tests/
 #
 # Everything is idempotent: the venv is only reinstalled when pyproject.toml or
 # requirements/*.txt change, and the npm assets only when their pinned versions change.
@@ -25,6 +26,12 @@ REQUIREJS_VERSION := 2.3.8
 VENDOR_STAMP := $(VENDOR)/.stamp-mathjax$(MATHJAX_VERSION)-htmlmanager$(HTML_MANAGER_VERSION)-requirejs$(REQUIREJS_VERSION)
 NPM := npm --no-audit --no-fund --loglevel=error
 
+# Headless browser of the site tests (tests/test_site.py): Debian's chromium, driven by the
+# playwright package with this executable (never `playwright install`, which downloads browsers).
+# Another Chromium build can be used with `make test CHROMIUM=/path/to/chrome`.
+CHROMIUM := /usr/bin/chromium
+export TFLMINI_CHROMIUM := $(CHROMIUM)
+
 # Arguments for pytest; "slow" tests (long validation runs) are excluded by default.
 PYTEST_ARGS ?= -m "not slow"
 PYTEST_TIMEOUT ?= 3600
@@ -35,7 +42,7 @@ export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export MPLBACKEND := Agg
 
-.PHONY: help book test test-all venv venv-test vendor clean distclean
+.PHONY: help book test test-all venv venv-test vendor browser clean distclean
 
 help:
 	@echo "make book      build the Jupyter Book into _build/html (-W: warnings are errors)"
@@ -90,6 +97,24 @@ $(VENDOR_STAMP):
 
 vendor: $(VENDOR_STAMP)
 
+# --- system browser for the site tests ----------------------------------------------------
+
+browser:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make browser: installing chromium (apt-get)"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then \
+	    echo "make browser: installing chromium (sudo apt-get)"; \
+	    sudo -n apt-get update && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+	    echo "make browser: $(CHROMIUM) is missing; the browser tests need Debian's chromium." >&2; \
+	    echo "  Install it as root:  apt-get update && apt-get install -y chromium" >&2; \
+	    echo "  (do not run 'playwright install': the tests use the system chromium)" >&2; \
+	    exit 1; \
+	fi; \
+	test -x $(CHROMIUM) || { echo "make browser: $(CHROMIUM) still missing after installing chromium" >&2; exit 1; }
+
 # --- targets ------------------------------------------------------------------------------
 
 book: venv vendor
@@ -101,7 +126,10 @@ book: venv vendor
 	    echo "make book: the build reported warnings (see above and _build/build.log)" >&2; exit 1; fi
 	@echo "make book: built _build/html/index.html"
 
+# Without the browser (no chromium, no root to install it) the other tests still run, and the
+# browser tests fail with the same message of what is missing.
 test: venv-test vendor
+	@$(MAKE) --no-print-directory browser || echo "make test: running the tests anyway; the browser tests will fail" >&2
 	$(BIN)/python -m pytest tests/ $(PYTEST_ARGS) --timeout=$(PYTEST_TIMEOUT)
 
 test-all: PYTEST_ARGS :=

@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 import tflmini
 from tflmini import BayesianNetworkSampler, KernelRenormalization, make_teacher_task

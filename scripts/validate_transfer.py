@@ -29,8 +29,11 @@ COMMON = {"n_features": 50, "temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0,
           "snapshot_every": 10, "source_warmup": 150, "target_warmup": 60, "target_samples": 60, "seed": 7}
 
 
-def run(grid, common, progress=True, on_rows=None):
-    rows = []
+def run(grid, common, progress=True, on_rows=None, done=()):
+    """Sample and solve every (width, rho) group of ``grid``; rows of groups listed in ``done`` (earlier
+    rows of the same parameters, kept by ``--resume``) are returned unchanged."""
+    rows = [row for row in done]
+    finished = {(row["n_hidden"], row["rho"]) for row in rows}
     gammas = [np.inf if g == "inf" else float(g) for g in grid["gammas"]]
     for n1 in grid["widths"]:
         ps, pt = int(round(common["alpha_source"] * n1)), int(round(common["alpha_target"] * n1))
@@ -42,6 +45,8 @@ def run(grid, common, progress=True, on_rows=None):
                                   seed=common["seed"] + n1, progress=progress)
         source = None
         for rho in grid["rhos"][str(n1)]:
+            if (n1, rho) in finished:
+                continue
             # the source task does not depend on rho for a given seed, so its snapshots are shared
             task = make_transfer_task(ps, pt, common["n_test"], common["n_features"], rho, teacher=common["teacher"],
                                       seed=common["seed"])
@@ -78,9 +83,20 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small CI-sized grid")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "data" / "validation_transfer.json")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the (width, rho) groups already in --out when its parameters are the same")
     args = ap.parse_args(argv)
     grid = QUICK if args.quick else FULL
     t0 = time.time()
+    done = []
+    if args.resume and args.out.is_file():
+        old = json.loads(args.out.read_text())
+        if old.get("parameters") == {**COMMON, "grid": grid, "quick": args.quick}:
+            done = old["rows"]
+            t0 -= old.get("wall_seconds", 0.0)
+            print(f"resuming: {len(done)} rows kept from {args.out}")
+        else:
+            print(f"not resuming: the parameters in {args.out} differ")
 
     def save(rows, complete=False):
         out = {"experiment": "validation_transfer", "tflmini_version": tflmini.__version__,
@@ -90,7 +106,7 @@ def main(argv=None):
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(out, indent=1))
 
-    rows = run(grid, COMMON, progress=sys.stderr.isatty(), on_rows=save)
+    rows = run(grid, COMMON, progress=sys.stderr.isatty(), on_rows=save, done=done)
     save(rows, complete=True)
     print("wrote", args.out)
 

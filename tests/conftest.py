@@ -1,7 +1,10 @@
 """Shared fixtures: the Jupyter Book is built once per test session into ``_build/html``.
 
-Tests that need the built site (the build test itself, browser tests, ...) request the
-``book_html`` fixture; ``book_build`` gives the raw result (return code, log) without asserting.
+``book_build`` gives the raw result of the build (return code, log, warnings) without asserting:
+``tests/test_book.py::test_book_builds`` is the test that fails on any warning or execution error.
+``book_html`` gives the site that this session's build wrote, for the tests of the site (links,
+browser): it fails only if the build wrote no site at all, so that a warning on one page does
+not hide what the other tests find on every page.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = ROOT / "_build"
 HTML_DIR = BUILD_DIR / "html"
 BUILD_LOG = BUILD_DIR / "build-test.log"
+NETGUARD_DIR = Path(__file__).resolve().parent / "netguard"
+NETGUARD_LOG = BUILD_DIR / "netguard.log"
 VENDOR_MARKER = ROOT / "_vendor" / "static" / "mathjax" / "tex-mml-chtml.js"
 
 # Lines that Sphinx (and its extensions) print for a warning or an error.
@@ -70,6 +76,14 @@ class BookBuild:
     returncode: int
     log: str
     html_dir: Path
+    started: float = 0.0  # time.time() when the build started
+
+    @property
+    def wrote_site(self) -> bool:
+        """The build ran to its end (it writes the search index last) and the site has its entry page."""
+        index, search = self.html_dir / "index.html", self.html_dir / "searchindex.js"
+        return (self.returncode in (0, 1) and index.is_file() and search.is_file()
+                and search.stat().st_mtime >= self.started - 1)
 
     @property
     def warnings(self) -> list[str]:
@@ -91,6 +105,23 @@ class BookBuild:
         return "\n\n".join(parts)
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "on_demand: runs only when its test id is named on the command line (file::test[id])"
+    )
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Deselect ``on_demand`` tests unless named explicitly, e.g. ``tests/test_book.py::test_x[id]``."""
+    named = {arg.rsplit("::", 1)[-1] for arg in config.args if "::" in arg}
+    keep, drop = [], []
+    for item in items:
+        (drop if item.get_closest_marker("on_demand") and item.name not in named else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def python3_kernel() -> None:
     """Make sure the "python3" kernel runs this environment's interpreter."""
@@ -107,16 +138,29 @@ def book_build() -> BookBuild:
     ensure_vendor_assets()
     ensure_python3_kernel()
     BUILD_DIR.mkdir(exist_ok=True)
+    # Execution reports (tracebacks of failed pages) of earlier builds would be mistaken for this one's.
+    shutil.rmtree(HTML_DIR / "reports", ignore_errors=True)
     cmd = [jupyter_book_executable(), "build", "--all", str(ROOT), "-W", "--keep-going"]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    # Every Python process of the build (and the kernels executing the pages) loads the network guard
+    # of tests/netguard: connections off this machine are refused and logged to NETGUARD_LOG.
+    NETGUARD_LOG.unlink(missing_ok=True)
+    env = dict(os.environ, TFLMINI_NETGUARD_LOG=str(NETGUARD_LOG),
+               PYTHONPATH=os.pathsep.join(p for p in [str(NETGUARD_DIR), os.environ.get("PYTHONPATH", "")] if p))
+    started = time.time()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env)
     log = f"$ {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}"
     BUILD_LOG.write_text(log)
-    return BookBuild(returncode=proc.returncode, log=log, html_dir=HTML_DIR)
+    return BookBuild(returncode=proc.returncode, log=log, html_dir=HTML_DIR, started=started)
 
 
 @pytest.fixture(scope="session")
 def book_html(book_build: BookBuild) -> Path:
-    """Path of the built site (``_build/html``); fails the requesting test if the build did not."""
-    if not book_build.ok:
-        pytest.fail("the book build failed, see test_book_builds:\n" + book_build.failure_report(30))
+    """Path of the site built in this session (``_build/html``).
+
+    Fails the requesting test if the build wrote no site. Warnings (a missing page, a broken
+    reference, a cell that failed) fail ``test_book_builds``; the site tests still check the rest.
+    """
+    if not book_build.wrote_site:
+        pytest.fail("the book build wrote no site, see test_book_builds:\n" + book_build.failure_report(30),
+                    pytrace=False)
     return book_build.html_dir

@@ -1,18 +1,34 @@
-"""The Jupyter Book builds without warnings, and every page and notebook executes.
+"""The Jupyter Book builds without warnings, its pages are executed by the build, and the companion
+notebooks execute.
 
 (a) ``test_book_builds``: ``jupyter-book build --all . -W --keep-going`` into ``_build/html``
     (once per session, see ``conftest.book_build``; later tests reuse ``_build/html``).
-(b) ``test_notebook_executes``: one test per executable book page (MyST/jupytext ``.md``,
-    ``.ipynb``) and per companion notebook in ``notebooks/``, run top to bottom with
-    ``jupytext.read`` + ``nbclient.NotebookClient`` on the ``python3`` kernel of this environment.
+(b) ``test_page_executed_by_build``: the book pages are executed by that build, not a second time
+    here. ``execute_notebooks: cache`` runs every executable page (or reuses the jupyter-cache entry
+    of an earlier successful run of the same code, in ``_build/.jupyter_cache``; a fresh checkout, as
+    in CI, executes everything) and ``allow_errors: false`` turns a failing cell into a warning,
+    which ``-W`` makes fatal. One test per page names the page whose execution failed.
+    ``test_failing_cell_fails_the_build`` checks that chain on a two-page book in a temporary
+    folder, built with this repository's ``_config.yml`` and ``-W``.
+(c) ``test_notebook_executes``: one test per companion notebook in ``notebooks/`` (``.ipynb`` or a
+    jupytext ``.md``/``.py``), run top to bottom with ``jupytext.read`` + ``nbclient.NotebookClient``
+    on the ``python3`` kernel of this environment. The same test exists for every book page, marked
+    ``on_demand``: it runs only when named explicitly (quick check of one page while writing it),
+    ``tests/test_book.py::test_notebook_executes[book/<page>.md]``. ``test_companion_notebook_has_no_outputs``: they
+    are stored without outputs.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
+from conftest import ANSI_RE, NETGUARD_LOG, WARNING_RE, ensure_vendor_assets, jupyter_book_executable
+from site_utils import executable_docnames, source_file
 
 ROOT = Path(__file__).resolve().parents[1]
 CELL_TIMEOUT = 600  # seconds per cell, as `execute.timeout` in _config.yml
@@ -37,14 +53,11 @@ def _skip(path: Path) -> bool:
     return any(part.startswith(".") or part in {"_build", "__pycache__"} for part in path.relative_to(ROOT).parts)
 
 
-def collect_notebooks() -> list[Path]:
-    """Executable book pages and companion notebooks. A jupytext pair (x.md + x.ipynb) runs once,
-    from its text file."""
+def collect_notebooks(folder: Path = ROOT / "notebooks") -> list[Path]:
+    """Companion notebooks. A jupytext pair (x.md + x.ipynb) runs once, from its text file."""
     found: dict[Path, Path] = {}
-    for folder, patterns in ((ROOT / "book", ("*.md", "*.ipynb")), (ROOT / "notebooks", ("*.md", "*.py", "*.ipynb"))):
-        if not folder.is_dir():
-            continue
-        for pattern in patterns:
+    if folder.is_dir():
+        for pattern in ("*.md", "*.py", "*.ipynb"):
             for path in sorted(folder.rglob(pattern)):
                 if _skip(path):
                     continue
@@ -56,6 +69,17 @@ def collect_notebooks() -> list[Path]:
 
 
 NOTEBOOKS = collect_notebooks()
+BOOK_PAGES = executable_docnames()  # executable pages of the table of contents that exist
+# A book page can still be executed on its own, on demand (not in the default run: the build does it):
+#   pytest "tests/test_book.py::test_notebook_executes[book/ch05_franz_parisi.md]"
+ON_DEMAND = [source_file(d) for d in BOOK_PAGES]
+
+
+def _rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+# --- (a) the build ------------------------------------------------------------------------------
 
 
 def test_book_builds(book_build) -> None:
@@ -71,6 +95,18 @@ def test_book_builds(book_build) -> None:
     assert "cdn.jsdelivr.net/npm/mathjax" not in intro
 
 
+def test_build_opens_no_network_connection(book_build) -> None:
+    """The build (Sphinx and every kernel executing a page) ran under tests/netguard and tried to reach
+    nothing beyond this machine."""
+    assert NETGUARD_LOG.is_file(), "the network guard was not loaded by the build"
+    lines = NETGUARD_LOG.read_text(encoding="utf-8").splitlines()
+    active = [line for line in lines if line.startswith("active")]
+    blocked = [line for line in lines if line.startswith("blocked")]
+    # jupyter-book itself, plus one kernel per page executed in this build (none if all were cached)
+    assert active, "the guard was loaded by no process of the build"
+    assert not blocked, "the book build tried to reach the network:\n" + "\n".join(blocked)
+
+
 def test_bibliography_resolves(book_html: Path) -> None:
     """Citations in the introduction link to entries of the references page."""
     intro = (book_html / "book" / "intro.html").read_text(encoding="utf-8")
@@ -79,7 +115,70 @@ def test_bibliography_resolves(book_html: Path) -> None:
     assert "Ingrosso" in refs and "Franz" in refs
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(ROOT)) for p in NOTEBOOKS])
+# --- (b) book pages: executed by the build ------------------------------------------------------
+
+
+def test_build_executes_pages_and_fails_on_errors() -> None:
+    """The configuration that makes the build the test of the pages: execute, never allow errors."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    execute = config.get("execute", {})
+    assert execute.get("execute_notebooks") in ("cache", "force", "auto"), (
+        "execute.execute_notebooks must execute the pages (cache, force or auto)"
+    )
+    assert execute.get("allow_errors") is False, "execute.allow_errors must be false (a failing cell fails the build)"
+    exclude = execute.get("exclude_patterns") or []
+    assert not exclude, f"execute.exclude_patterns skips the execution of pages: {exclude}"
+
+
+@pytest.mark.parametrize("docname", BOOK_PAGES)
+def test_page_executed_by_build(docname: str, book_build) -> None:
+    path = source_file(docname)
+    log = ANSI_RE.sub("", book_build.log)
+    mine = [line for line in log.splitlines() if line.startswith(f"{path}:")]
+    failed = [line for line in mine if WARNING_RE.search(line) and "xecut" in line]
+    report = book_build.html_dir / "reports" / f"{docname}.err.log"
+    if failed or report.is_file():
+        traceback = ANSI_RE.sub("", report.read_text(encoding="utf-8"))[-4000:] if report.is_file() else ""
+        pytest.fail(f"{_rel(path)} failed to execute in the book build:\n" + "\n".join(failed)
+                    + (f"\n--- {report.relative_to(ROOT)} ---\n{traceback}" if traceback else ""), pytrace=False)
+    ran = [line for line in mine if re.search(r": (Executed notebook in|Using cached notebook:)", line)]
+    assert ran, f"the book build did not execute {_rel(path)} (nor reuse a cached execution): see {book_build.log[:200]}"
+
+
+def test_failing_cell_fails_the_build(tmp_path: Path, python3_kernel: None) -> None:
+    """A page with a failing cell fails a -W build with this repository's configuration, naming the page."""
+    ensure_vendor_assets()
+    book = tmp_path / "book-src"
+    (book / "book").mkdir(parents=True)
+    shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    for shared in ("_ext", "_vendor"):  # local extension, vendored MathJax / widget assets
+        (book / shared).symlink_to(ROOT / shared, target_is_directory=True)
+    shutil.copy(ROOT / "book" / "references.bib", book / "book" / "references.bib")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: book/good\nchapters:\n  - file: book/bad\n")
+    header = ("---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
+              "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n")
+    (book / "book" / "good.md").write_text(header + "# Good\n\n```{code-cell} ipython3\nprint(6 * 7)\n```\n")
+    (book / "book" / "bad.md").write_text(
+        header + "# Bad\n\n```{code-cell} ipython3\nraise RuntimeError('deliberate failure')\n```\n")
+    cmd = [jupyter_book_executable(), "build", "--all", str(book), "-W", "--keep-going"]
+    proc = subprocess.run(cmd, cwd=book, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+    log = ANSI_RE.sub("", proc.stdout + proc.stderr)
+    assert proc.returncode != 0, f"a failing cell did not fail the build:\n{log[-3000:]}"
+    failures = [line for line in log.splitlines() if "Executing notebook failed" in line]
+    assert failures and all(str(book / "book" / "bad.md") in line for line in failures), log[-3000:]
+    report = book / "_build" / "html" / "reports" / "book" / "bad.err.log"
+    assert "deliberate failure" in report.read_text(encoding="utf-8")
+    assert f"{book / 'book' / 'good.md'}: Executed notebook" in log, log[-3000:]
+
+
+# --- (c) companion notebooks --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*NOTEBOOKS, *(pytest.param(p, marks=pytest.mark.on_demand) for p in ON_DEMAND)],
+    ids=[_rel(p) for p in [*NOTEBOOKS, *ON_DEMAND]],
+)
 def test_notebook_executes(path: Path, python3_kernel: None) -> None:
     import jupytext
     from nbclient import NotebookClient
@@ -96,4 +195,14 @@ def test_notebook_executes(path: Path, python3_kernel: None) -> None:
     try:
         client.execute()
     except CellExecutionError as exc:
-        pytest.fail(f"{path.relative_to(ROOT)} failed to execute:\n{exc}", pytrace=False)
+        pytest.fail(f"{_rel(path)} failed to execute:\n{exc}", pytrace=False)
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.suffix == ".ipynb"],
+                         ids=[_rel(p) for p in NOTEBOOKS if p.suffix == ".ipynb"])
+def test_companion_notebook_has_no_outputs(path: Path) -> None:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    with_outputs = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.get("outputs")]
+    assert not with_outputs, f"{_rel(path)} is stored with outputs (code cells {with_outputs}): clear them"

@@ -228,6 +228,27 @@ def test_expected_sha256_is_enforced(tmp_path, no_network):
     assert path.read_bytes() == b"hello"
 
 
+def test_published_md5_is_enforced_on_download_and_on_load(tmp_path, no_network):
+    import hashlib
+
+    f = tmp_path / "a.bin"
+    f.write_bytes(b"hello")
+    good = hashlib.md5(b"hello").hexdigest()
+    with pytest.raises(ChecksumError, match="distributor publishes"):
+        fetch_file([f.as_uri()], "a.bin", "x", data_home=tmp_path / "c", md5="0" * 32, progress=False)
+    assert not any((tmp_path / "c" / "x").iterdir())  # the bad download is not kept
+    path = fetch_file([f.as_uri()], "a.bin", "x", data_home=tmp_path / "c", md5=good, progress=False)
+    assert path.read_bytes() == b"hello"
+    with pytest.raises(ChecksumError, match="distributor publishes"):  # a cached file that is not the published one
+        fetch_file([f.as_uri()], "a.bin", "x", data_home=tmp_path / "c", md5="1" * 32, progress=False)
+
+
+def test_every_remote_dataset_ships_published_md5_digests():
+    for name, spec in datasets.REMOTE_DATASETS.items():
+        assert set(spec["md5"]) == set(spec["files"]), name
+        assert all(len(d) == 32 and int(d, 16) >= 0 for d in spec["md5"].values()), name
+
+
 def test_cifar_loader_grayscale_and_downsampled(tmp_path, monkeypatch, no_network):
     rng = np.random.default_rng(1)
     buf = io.BytesIO()

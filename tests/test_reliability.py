@@ -3,7 +3,6 @@
 import socket
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest

@@ -10,6 +10,8 @@ from .sampler import BayesianNetworkSampler, SamplerDivergenceWarning, SamplerRe
 from .tasks import make_teacher_task, make_transfer_task
 from .transfer import FranzParisiTransfer
 from .transfer_sampler import TransferSampler, TransferSamplingResult
+from .curves import TheoryOnData
+from .results import load_validation
 
 __version__ = "0.1.0"
 
@@ -20,13 +22,27 @@ __all__ = [
     "FranzParisiTransfer",
     "TransferSampler",
     "TransferSamplingResult",
+    "TheoryOnData",
     "KernelRenormalization",
     "SamplerDivergenceWarning",
     "SamplerResult",
     "get_activation",
+    "load_validation",
     "make_teacher_task",
     "make_transfer_task",
     "nngp_diagonal",
     "nngp_kernel",
     "__version__",
 ]
+
+# Modules that import Matplotlib or ipywidgets are loaded on first use: ``tflmini.plotting``,
+# ``tflmini.widgets`` (``import tflmini`` alone stays light).
+_LAZY_MODULES = ("plotting", "widgets")
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

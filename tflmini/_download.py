@@ -1,10 +1,14 @@
-"""Download-once file cache with sha256 verification (standard library only: urllib, hashlib).
+"""Download-once file cache with checksum verification (standard library only: urllib, hashlib).
 
-Checksums are *trust on first use*: no expected sha256 is shipped with tflmini (we do not record
-digests we have not verified ourselves). On the first successful download the sha256 of the file is
-computed and written next to it (``<file>.sha256``, JSON with the digest, the URL, the date and a
-note); every later use re-hashes the cached file and refuses it if it changed. A caller that knows the
-digest can pass ``sha256=`` to check the very first download too.
+Two checks:
+
+* **published digest** (``md5=``): the datasets' distributors publish an MD5 digest of each file
+  (MNIST, Fashion-MNIST, EMNIST, CIFAR-10; :data:`tflmini.datasets.REMOTE_DATASETS` ships them). A
+  download, and every later load of the cached file, must match it.
+* **recorded digest**: on the first successful download the sha256 of the file is computed and
+  written next to it (``<file>.sha256``, JSON with the digest, the URL, the date and a note); every
+  later use re-hashes the cached file and refuses it if it changed. A caller that knows the sha256
+  can pass ``sha256=`` to check the very first download against it too.
 """
 
 from __future__ import annotations
@@ -45,7 +49,11 @@ def get_data_home(data_home=None) -> Path:
 
 def sha256_of(path) -> str:
     """Hex sha256 digest of a file, read in chunks."""
-    h = hashlib.sha256()
+    return _digest_of(path, "sha256")
+
+
+def _digest_of(path, algorithm) -> str:
+    h = hashlib.new(algorithm, usedforsecurity=False) if algorithm == "md5" else hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             h.update(chunk)
@@ -56,7 +64,17 @@ def _record_path(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def _verify_cached(path: Path, expected):
+def _check_md5(path: Path, md5, source):
+    if md5 is None:
+        return
+    actual = _digest_of(path, "md5")
+    if actual != md5.lower():
+        raise ChecksumError(f"{source} has MD5 {actual}, but its distributor publishes {md5.lower()}: the file is "
+                            f"corrupted, truncated or not the published one. Delete {path} to download it again.")
+
+
+def _verify_cached(path: Path, expected, md5=None):
+    _check_md5(path, md5, path)
     record = _record_path(path)
     actual = sha256_of(path)
     if expected is None and record.exists():
@@ -95,19 +113,20 @@ def _download(url, dest: Path, progress, timeout):
     return h.hexdigest()
 
 
-def fetch_file(urls, filename, subdir, *, data_home=None, sha256=None, download=True, progress=True, timeout=60):
+def fetch_file(urls, filename, subdir, *, data_home=None, sha256=None, md5=None, download=True, progress=True,
+               timeout=60):
     """Path of ``data_home/subdir/filename``, downloading it from the first working URL in ``urls``.
 
     Raises :class:`DatasetUnavailableError` (with every URL's error) if it is not cached and cannot be
-    downloaded, :class:`ChecksumError` if the file does not match its sha256 (``sha256`` if given,
-    else the digest recorded at the first download).
+    downloaded, :class:`ChecksumError` if the file does not match the published ``md5`` (when given) or
+    its sha256 (``sha256`` if given, else the digest recorded at the first download).
     """
     if isinstance(urls, str):
         urls = [urls]
     directory = get_data_home(data_home) / subdir
     path = directory / filename
     if path.exists():
-        return _verify_cached(path, sha256)
+        return _verify_cached(path, sha256, md5)
     if not download:
         raise DatasetUnavailableError(f"{path} is not cached and download=False")
     directory.mkdir(parents=True, exist_ok=True)
@@ -125,6 +144,11 @@ def fetch_file(urls, filename, subdir, *, data_home=None, sha256=None, download=
         if sha256 is not None and digest != sha256:
             tmp.unlink(missing_ok=True)
             raise ChecksumError(f"{url} gave a file with sha256 {digest}, expected {sha256}")
+        try:
+            _check_md5(tmp, md5, url)
+        except ChecksumError:
+            tmp.unlink(missing_ok=True)
+            raise
         shutil.move(tmp, path)
         _write_record(path, digest, url)
         return path

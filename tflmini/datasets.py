@@ -284,18 +284,25 @@ def digits_catalogue(method="ridge", source=DIGITS_SOURCE):
 
 # -- opt-in downloads ------------------------------------------------------------------------------
 
-# Official distribution points (MNIST also from the mirror used by torchvision, as LeCun's server often
-# refuses scripted downloads). No sha256 is shipped: see tflmini._download (trust on first use).
+# Official distribution points (MNIST also from a mirror, as LeCun's server often refuses scripted
+# downloads) and the MD5 digests their distributors publish for each file: every download and every
+# later load is checked against them (tflmini._download), plus a sha256 recorded at the first download.
 _MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
                 "t10k-labels-idx1-ubyte.gz")
 REMOTE_DATASETS = {
     "mnist": {"kind": "idx", "files": {f: [f"https://ossci-datasets.s3.amazonaws.com/mnist/{f}",
-                                           f"http://yann.lecun.com/exdb/mnist/{f}"] for f in _MNIST_FILES}},
+                                           f"http://yann.lecun.com/exdb/mnist/{f}"] for f in _MNIST_FILES},
+              "md5": dict(zip(_MNIST_FILES, ("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
+                                             "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c")))},
     "fashion_mnist": {"kind": "idx", "files": {
-        f: [f"http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/{f}"] for f in _MNIST_FILES}},
-    "emnist": {"kind": "emnist", "files": {"gzip.zip": ["https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"]}},
+        f: [f"http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/{f}"] for f in _MNIST_FILES},
+        "md5": dict(zip(_MNIST_FILES, ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
+                                       "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310")))},
+    "emnist": {"kind": "emnist", "files": {"gzip.zip": ["https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"]},
+               "md5": {"gzip.zip": "58c8d27c78d21e728a6bc7b3cc06412e"}},
     "cifar10": {"kind": "cifar", "files": {
-        "cifar-10-binary.tar.gz": ["https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"]}},
+        "cifar-10-binary.tar.gz": ["https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"]},
+        "md5": {"cifar-10-binary.tar.gz": "c32a1d4ab5d03f1284b67883e8d87530"}},
 }
 EMNIST_SPLITS = ("letters", "digits", "balanced", "byclass", "bymerge", "mnist")
 
@@ -339,7 +346,9 @@ def _grayscale(rgb):
 
 def _read_raw(name, data_home, download, progress):
     spec = REMOTE_DATASETS[name]
-    paths = {f: fetch_file(urls, f, name, data_home=data_home, download=download, progress=progress)
+    published = spec.get("md5", {})
+    paths = {f: fetch_file(urls, f, name, data_home=data_home, md5=published.get(f), download=download,
+                           progress=progress)
              for f, urls in spec["files"].items()}
     if spec["kind"] == "idx":
         arrays = [_parse_idx(gzip.decompress(paths[f].read_bytes())) for f in _MNIST_FILES]

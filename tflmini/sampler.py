@@ -157,7 +157,7 @@ class CollapsedPosterior:
         (:math:`\mathbb E\,\frac1P|y-f(X)|^2`), ``v_mean`` (:math:`\mathbb E[v]`, (C, N1)) and, with
         test data, ``test_mean``/``test_var`` ((C, M)) and ``test_error`` (Gibbs error per chain).
         """
-        T, y, P, N1 = self.temperature, self.y, self.n_points, self.n_hidden
+        T, P, N1 = self.temperature, self.n_points, self.n_hidden
         Psi, inv, alpha = state["Psi"], state["inv"], state["alpha"]
         m = self.readout_mean(state)
         if self.p_space:

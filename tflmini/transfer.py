@@ -1,6 +1,10 @@
 r"""The Franz-Parisi theory of transfer between two one-hidden-layer networks (proportional limit).
 
-Protocol (book, chapter "Deriving the transfer theory"). A source network :math:`(W_s, v_s)` is drawn
+Book: chapter 5 (``book/ch05_franz_parisi.md``: the protocol, Eqs. ``ch05-target-posterior`` and
+``ch05-weight-stats``) and chapter 6 (``book/ch06_transfer_theory.md``: the action, Eq. ``ch06-phi``; the
+predictor, Eqs. ``ch06-mean`` and ``ch06-var``; the test errors, Eq. ``ch06-test-error``).
+
+Protocol (book Eqs. ``ch05-source-posterior`` and ``ch05-target-posterior``). A source network :math:`(W_s, v_s)` is drawn
 from its posterior on :math:`(X_s, y_s)`; a target network, given the frozen source, has posterior
 
 .. math::
@@ -40,7 +44,8 @@ __all__ = ["coupled_weight_statistics", "TransferKernels", "transfer_action", "s
 
 
 def coupled_weight_statistics(gamma, lambda0=1.0):
-    r"""Per-unit first-layer weight statistics of the source and the coupled target replicas.
+    r"""Per-unit first-layer weight statistics of the source and the coupled target replicas (book Eq.
+    ``ch05-weight-stats``, from the conditional prior of Eq. ``ch05-conditional-prior``).
 
     With :math:`w_s\sim\mathcal N(0, 1/\lambda_0)` and :math:`w_t\,|\,w_s\sim
     \mathcal N(\gamma w_s/(\lambda_0+\gamma),\ 1/(\lambda_0+\gamma))` (independently per replica):
@@ -64,7 +69,8 @@ def coupled_weight_statistics(gamma, lambda0=1.0):
 
 @dataclass(frozen=True)
 class TransferKernels:
-    r"""Target-side matrices at one coupling: ``K_tt``, ``K_x`` (Pt, Pt), ``K_st`` (Ps, Pt),
+    r"""Target-side matrices at one coupling (book: the four kernels of definition ``ch06-def-kernels``
+    and the blocks of Eq. ``ch06-blocks``): ``K_tt``, ``K_x`` (Pt, Pt), ``K_st`` (Ps, Pt),
     ``R`` :math:`= K_{ts}G_{ss}^{-1}K_{st}` (Pt, Pt), ``r`` :math:`= K_{ts}G_{ss}^{-1}y_s` (Pt,),
     and the weight statistics ``stats``."""
 
@@ -81,7 +87,9 @@ def _source_solve(source_spectrum, Q_s, temperature, b):
 
 
 def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0, activation):
-    """Build :class:`TransferKernels` (cost: kernels plus two Ps x Ps x Pt products)."""
+    """Build :class:`TransferKernels` (book definition ``ch06-def-kernels``, with the weight statistics of
+    Eq. ``ch05-weight-stats``; ``R`` and ``r`` enter ``B`` and ``y~`` of Eq. ``ch06-blocks``). Cost: kernels
+    plus two Ps x Ps x Pt products."""
     st = coupled_weight_statistics(gamma, lambda0)
     K_tt = nngp_kernel(X_t, var1=st["c_tt"], activation=activation)
     K_x = nngp_kernel(X_t, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"], activation=activation)
@@ -95,7 +103,8 @@ def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0
 
 
 def _entropy_terms(theta, Q_s, lambda1):
-    r"""Readout entropy :math:`E = \frac12[\log\Delta + m/\Delta - \lambda_1 Q_t]`, its gradient and Hessian,
+    r"""Readout entropy :math:`E = \frac12[\log\Delta + m/\Delta - \lambda_1 Q_t]` (the first bracket of book Eq.
+    ``ch06-phi``, from Eq. ``ch06-det-q``), its gradient and Hessian,
     :math:`\Delta = Q_t - Q_{tt}`, :math:`m = Q_{tt} - Q_{st}^2/Q_s`."""
     Q_t, Q_tt, Q_st = theta
     d = Q_t - Q_tt
@@ -113,7 +122,8 @@ def _entropy_terms(theta, Q_s, lambda1):
 
 
 def _data_terms(theta, tk, y_t, temperature, order=2):
-    r"""Data part :math:`\Lambda = \log\det D + \mathrm{Tr}\,D^{-1}J + \tilde y^\top D^{-1}\tilde y`
+    r"""Data part (second bracket of book Eq. ``ch06-phi``, from Eqs. ``ch06-det-g`` and ``ch06-quadratic``)
+    :math:`\Lambda = \log\det D + \mathrm{Tr}\,D^{-1}J + \tilde y^\top D^{-1}\tilde y`
     (:math:`J = D + B = Q_tK_{tt} + TI - Q_{st}^2R`, so :math:`\Lambda` equals the bracket of the
     action up to the constant :math:`P_t`), with gradient and Hessian in (Q_t, Q_tt, Q_st).
 
@@ -191,8 +201,9 @@ def _data_terms(theta, tk, y_t, temperature, order=2):
 
 
 def transfer_action(theta, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=0):
-    r"""The action :math:`\phi(Q_t, Q_{tt}, Q_{st})` (per hidden unit); with ``order`` 1 or 2 also its
-    gradient and Hessian, returned as a tuple."""
+    r"""The action :math:`\phi(Q_t, Q_{tt}, Q_{st})` of book Eq. ``ch06-phi`` (per hidden unit); with ``order``
+    1 or 2 also its gradient and Hessian, returned as a tuple. At ``n_hidden = inf`` only the entropic part
+    is left (book corollary ``ch06-cor-lazy``)."""
     theta = np.asarray(theta, dtype=np.float64)
     ev, eg, eh = _entropy_terms(theta, Q_s, lambda1)
     if np.isinf(n_hidden):
@@ -212,7 +223,8 @@ def _admissible(theta, Q_s=np.inf):
 
 def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start=None, hessian=None, tol=1e-10,
                           max_iter=100):
-    r"""Find the stationary point of :math:`\phi(Q_t, Q_{tt}, Q_{st})`.
+    r"""Find the stationary point of :math:`\phi(Q_t, Q_{tt}, Q_{st})` (book Eq. ``ch06-phi``, theorem
+    ``ch06-thm-action``; a saddle, see the book's section "The stationary point is a saddle").
 
     Newton's method with the analytic Hessian, backtracking to stay in the physical region
     (:math:`Q_t > Q_{tt} \ge Q_{st}^2/Q_s`, :math:`D` positive definite) and to decrease
@@ -313,7 +325,8 @@ class SourceSolution:
 
 
 class FranzParisiTransfer(RegressorMixin, BaseEstimator):
-    r"""Franz-Parisi theory of a target network coupled to a source network by :math:`\gamma`.
+    r"""Franz-Parisi theory of a target network coupled to a source network by :math:`\gamma` (book chapters 5
+    and 6: ``fit`` solves the source saddle of part I and the stationary point of Eq. ``ch06-phi``).
 
     Parameters
     ----------
@@ -435,7 +448,8 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
 
     # -- kernels ------------------------------------------------------------------------------------
     def source_target_kernel(self, X_source, X_target):
-        r"""Renormalized source-target kernel :math:`Q_{st}K_{st}(x_s, x_t)`, shape (len(X_source), len(X_target))."""
+        r"""Renormalized source-target kernel :math:`Q_{st}K_{st}(x_s, x_t)` (the covariance in the first term of
+        book Eq. ``ch06-mean``), shape (len(X_source), len(X_target))."""
         self._check_fitted()
         st, act = self.weight_statistics_, self._checked_params()["activation"]
         K = nngp_kernel(X_source, X_target, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=act)
@@ -443,8 +457,9 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
 
     # -- predictions --------------------------------------------------------------------------------
     def predict(self, X, return_var=False):
-        r"""Target-network prediction at ``X``: mean over target and source posteriors, and the total
-        variance (target posterior plus source-to-source fluctuations) if ``return_var``.
+        r"""Target-network prediction at ``X``: mean over target and source posteriors (book Eq. ``ch06-mean``),
+        and the total variance (target posterior plus source-to-source fluctuations, book Eq. ``ch06-var``)
+        if ``return_var``.
 
         mean :math:`= Q_{st}k_{*s}^\top G_{ss}^{-1}y_s + d^\top D^{-1}\tilde y`, :math:`d = Q_tk_{t*} - Q_{tt}k^\times_{t*}`;
         var :math:`= Q_tk_{**} - [a^\top G_{ss}^{-1}a + d^\top D^{-1}d + 2d^\top D^{-1}\tilde c - d^\top D^{-1}BD^{-1}d]`,
@@ -478,20 +493,22 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         return mean, np.clip(var, 0.0, None)
 
     def mean_error(self, X, y):
-        r"""Target test error of the averaged predictor, :math:`\langle(y - \bar f)^2\rangle_{\rm test}`."""
+        r"""Target test error of the averaged predictor, :math:`\langle(y - \bar f)^2\rangle_{\rm test}` (book Eq.
+        ``ch06-test-error``, first expression)."""
         X = check_matrix(X, "X")
         y = check_targets(y, X.shape[0], "y")
         return float(np.mean((y - self.predict(X)) ** 2))
 
     def gibbs_error(self, X, y):
-        r"""Target test error averaged over target and source posteriors: bias :math:`(y - \bar f)^2` plus total variance."""
+        r"""Target test error averaged over target and source posteriors: bias :math:`(y - \bar f)^2` plus total
+        variance (book Eq. ``ch06-test-error``, second expression)."""
         X = check_matrix(X, "X")
         y = check_targets(y, X.shape[0], "y")
         mean, var = self.predict(X, return_var=True)
         return float(np.mean((y - mean) ** 2 + var))
 
     def action(self, Q_t=None, Q_tt=None, Q_st=None):
-        r"""The action :math:`\phi(Q_t, Q_{tt}, Q_{st})`; arguments left out take their saddle-point values
+        r"""The action :math:`\phi(Q_t, Q_{tt}, Q_{st})` of book Eq. ``ch06-phi``; arguments left out take their saddle-point values
         (so ``fp.action(Q_t=grid)`` is a slice through the saddle for plotting). Broadcasts over arrays."""
         self._check_fitted()
         p = self._checked_params()

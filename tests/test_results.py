@@ -1,0 +1,122 @@
+"""Cached results: the loaders accept well-formed files and refuse missing, corrupted or inconsistent ones
+with a message naming the script that regenerates them."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from tflmini import results
+from tflmini.results import ResultsError, load_input_dimension, load_validation, relative_gap, validation_series
+
+
+def _row(activation, n_hidden, P, theory_gibbs=0.2, sim_gibbs=0.19):
+    est = lambda m: {"mean": m, "se": 0.001}  # noqa: E731
+    return {"activation": activation, "n_hidden": n_hidden, "P": P, "alpha": P / n_hidden,
+            "theory": {"Q": 0.9, "gibbs_error": theory_gibbs, "mean_error": 0.1},
+            "sampler": {"Q": est(0.9), "train_error": est(0.04), "gibbs_error": est(sim_gibbs), "mean_error": est(0.1)},
+            "diagnostics": {}, "seconds": 1.0}
+
+
+VALID = {
+    "experiment": "validation_single_network", "tflmini_version": "0.1.0", "complete": True,
+    "parameters": {"n_features": 50, "temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0, "teacher": "erf",
+                   "n_test": 500, "seed": 2024},
+    "rows": [_row("erf", 100, 50), _row("erf", 100, 200, 0.12, 0.09), _row("erf", 200, 50), _row("linear", 100, 50)],
+}
+
+
+def _write(tmp_path, content, name="v.json"):
+    path = tmp_path / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
+def test_valid_file_loads_and_groups(tmp_path):
+    data = load_validation(path=_write(tmp_path, VALID))
+    assert data["path"].endswith("v.json")
+    by_width = validation_series(data)
+    assert sorted(by_width) == [100, 200]
+    np.testing.assert_allclose(by_width[100]["alpha"], [0.5, 2.0])
+    by_P = validation_series(data, by="P")
+    assert sorted(by_P) == [50, 200]
+    np.testing.assert_allclose(by_P[50]["n_hidden"], [200, 100])  # ordered by alpha
+    assert list(validation_series(data, activation="linear")) == [100]
+    assert validation_series(data, activation="relu") == {}
+    gap, se = relative_gap(by_width[100])
+    np.testing.assert_allclose(gap, [-0.05, -0.25])
+    np.testing.assert_allclose(se, [0.001 / 0.2, 0.001 / 0.12])
+
+
+def _broken(mutate):
+    content = copy.deepcopy(VALID)
+    mutate(content)
+    return content
+
+
+BROKEN = {
+    "no rows key": _broken(lambda c: c.pop("rows")),
+    "empty rows": _broken(lambda c: c.update(rows=[])),
+    "missing parameter": _broken(lambda c: c["parameters"].pop("temperature")),
+    "row without theory": _broken(lambda c: c["rows"][0].pop("theory")),
+    "theory without Q": _broken(lambda c: c["rows"][1]["theory"].pop("Q")),
+    "NaN theory": _broken(lambda c: c["rows"][1]["theory"].update(gibbs_error=float("nan"))),
+    "string estimate": _broken(lambda c: c["rows"][2]["sampler"]["Q"].update(mean="0.9")),
+    "negative se": _broken(lambda c: c["rows"][2]["sampler"]["Q"].update(se=-1.0)),
+    "alpha is not P/N1": _broken(lambda c: c["rows"][0].update(alpha=3.0)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_inconsistent_files_are_refused(tmp_path, case):
+    path = _write(tmp_path, json.dumps(BROKEN[case], allow_nan=True))
+    with pytest.raises(ResultsError, match="validate_single_network.py"):
+        load_validation(path=path)
+
+
+def test_missing_and_corrupted_files(tmp_path):
+    with pytest.raises(ResultsError, match="does not exist.*validate_single_network.py"):
+        load_validation(path=tmp_path / "absent.json")
+    with pytest.raises(ResultsError, match="not readable JSON"):
+        load_validation(path=_write(tmp_path, '{"rows": [1, 2'))
+    with pytest.raises(ResultsError, match="JSON object"):
+        load_validation(path=_write(tmp_path, "[1, 2]"))
+
+
+def test_partial_file(tmp_path):
+    path = _write(tmp_path, {**VALID, "complete": False})
+    assert load_validation(path=path)["complete"] is False
+    with pytest.raises(ResultsError, match="partial"):
+        load_validation(path=path, require_complete=True)
+
+
+def test_data_directory_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFLMINI_DATA_DIR", str(tmp_path))
+    assert results.data_directory() == tmp_path
+    _write(tmp_path, VALID, "validation_single_network.json")
+    assert len(load_validation()["rows"]) == len(VALID["rows"])
+    with pytest.raises(ValueError, match="load_input_dimension"):
+        load_validation("accuracy_input_dimension")
+
+
+def test_input_dimension_file(tmp_path):
+    row = lambda n0: {**_row("erf", 200, 200), "n_features": n0, "P_over_N0": 200 / n0,  # noqa: E731
+                      "teacher_alignment": 1.5 / n0, "prior_alignment": 1.0 / n0}
+    content = {"experiment": "accuracy_input_dimension", "parameters": {"grid": {"n_hidden": 200, "P": 200}},
+               "rows": [row(100), row(25)]}
+    data = load_input_dimension(path=_write(tmp_path, content))
+    np.testing.assert_allclose(data["arrays"]["n_features"], [25, 100])
+    np.testing.assert_allclose(data["arrays"]["teacher_alignment"] / data["arrays"]["prior_alignment"], 1.5)
+    content["rows"][0]["prior_alignment"] = 0.5
+    with pytest.raises(ResultsError, match="1/N0"):
+        load_input_dimension(path=_write(tmp_path, content))
+
+
+def test_cached_files_of_the_repository_load():
+    """The files the book reads are present and well formed."""
+    data = load_validation()
+    assert validation_series(data, activation="erf")
+    assert len(load_input_dimension()["arrays"]["n_features"]) >= 2

@@ -1,0 +1,254 @@
+r"""Cached simulation results of the single-network chapters: loading, checking, grouping.
+
+The book never samples networks while it is built: long runs of :class:`~tflmini.BayesianNetworkSampler`
+are done by the scripts in ``scripts/``, which write JSON files into ``data/``; the chapters load them
+here. Each loader checks the file before anything is plotted, and a missing, truncated or corrupted
+file raises :class:`ResultsError` with the command that produces it.
+
+Files
+    ``validation_single_network.json`` (``scripts/validate_single_network.py``): kernel-renormalization
+    theory and sampled finite networks over widths :math:`N_1` and loads :math:`\alpha = P/N_1`;
+    :func:`load_validation` and :func:`validation_series`.
+
+    ``accuracy_input_dimension.json`` (``scripts/accuracy_input_dimension.py``): the same comparison
+    at fixed :math:`N_1` and :math:`P` as the input dimension :math:`N_0` varies, with the alignment of
+    the sampled first-layer weights to the teacher; :func:`load_input_dimension`.
+
+Used by the book's chapter "The proportional limit and kernel renormalization".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "ResultsError",
+    "data_directory",
+    "VALIDATION_FILES",
+    "load_validation",
+    "validation_series",
+    "relative_gap",
+    "load_input_dimension",
+]
+
+#: Name of a cached result -> (file name in ``data/``, script that writes it).
+VALIDATION_FILES = {
+    "validation_single_network": ("validation_single_network.json", "scripts/validate_single_network.py"),
+    "accuracy_input_dimension": ("accuracy_input_dimension.json", "scripts/accuracy_input_dimension.py"),
+}
+
+THEORY_KEYS = ("Q", "gibbs_error", "mean_error")
+SAMPLER_KEYS = ("Q", "train_error", "gibbs_error", "mean_error")
+
+
+class ResultsError(ValueError):
+    """A cached result file is missing, corrupted or does not have the expected content."""
+
+
+def data_directory() -> Path:
+    """Folder of the cached results: ``$TFLMINI_DATA_DIR`` if set, else ``data/`` of the source checkout."""
+    env = os.environ.get("TFLMINI_DATA_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "data"
+
+
+def _resolve(name, path):
+    if name not in VALIDATION_FILES:
+        raise ValueError(f"unknown cached result {name!r}; choose one of {sorted(VALIDATION_FILES)}")
+    filename, script = VALIDATION_FILES[name]
+    path = Path(path) if path is not None else data_directory() / filename
+    return path, f"python {script}"
+
+
+def _read_json(path, hint):
+    if not path.is_file():
+        raise ResultsError(f"{path} does not exist; produce it with: {hint}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path} is not readable JSON ({exc}); regenerate it with: {hint}") from None
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path} does not hold a JSON object; regenerate it with: {hint}")
+    for key in ("experiment", "parameters", "rows"):
+        if key not in data:
+            raise ResultsError(f"{path} lacks the key {key!r}; regenerate it with: {hint}")
+    if not isinstance(data["parameters"], dict) or not isinstance(data["rows"], list):
+        raise ResultsError(f"{path}: 'parameters' must be an object and 'rows' a list; regenerate it with: {hint}")
+    if not data["rows"]:
+        raise ResultsError(f"{path} holds no result rows yet; regenerate it with: {hint}")
+    return data
+
+
+def _number(value, where, *, positive=False, allow_nan=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ResultsError(f"{where} must be a number, got {value!r}")
+    x = float(value)
+    if math.isnan(x) and allow_nan:
+        return x
+    if not math.isfinite(x) or (positive and x <= 0):
+        raise ResultsError(f"{where} must be a finite{' positive' if positive else ''} number, got {value!r}")
+    return x
+
+
+def _check_estimates(row, i, path, hint, theory_keys, sampler_keys):
+    where = f"{path}, row {i}"
+    try:
+        for key in theory_keys:
+            _number(row["theory"][key], f"{where}: theory.{key}", positive=True)
+        for key in sampler_keys:
+            est = row["sampler"][key]
+            _number(est["mean"], f"{where}: sampler.{key}.mean")
+            # a standard error may be NaN (e.g. too few chains for a jackknife), never negative
+            se = _number(est["se"], f"{where}: sampler.{key}.se", allow_nan=True)
+            if se < 0:
+                raise ResultsError(f"{where}: sampler.{key}.se must be >= 0, got {se}")
+    except (KeyError, TypeError) as exc:
+        raise ResultsError(f"{where} lacks the entry {exc}; regenerate it with: {hint}") from None
+    except ResultsError as exc:
+        raise ResultsError(f"{exc}; regenerate the file with: {hint}") from None
+
+
+def load_validation(name="validation_single_network", *, path=None, require_complete=False):
+    """Load and check ``data/validation_single_network.json`` (theory vs sampler over N1 and alpha).
+
+    Parameters
+    ----------
+    name : str
+        The cached result, a key of :data:`VALIDATION_FILES` (only ``"validation_single_network"``
+        has this format).
+    path : str or Path, optional
+        Read this file instead of ``data_directory() / "validation_single_network.json"``.
+    require_complete : bool
+        Refuse a file whose run had not finished when it was written (``"complete": false``).
+
+    Returns
+    -------
+    dict
+        The file's content with ``path`` added; each row has ``activation``, ``n_hidden`` (int), ``P``
+        (int), ``alpha`` (float, checked equal to P/N1), ``theory`` {Q, gibbs_error, mean_error} and
+        ``sampler`` {Q, train_error, gibbs_error, mean_error: {mean, se}}.
+
+    Raises
+    ------
+    ResultsError
+        Missing file, invalid JSON, missing keys, non-finite numbers, or an inconsistent row; the
+        message names the problem and the command that regenerates the file.
+    """
+    if name != "validation_single_network":
+        raise ValueError(f"load_validation reads 'validation_single_network', got {name!r} "
+                         "(use load_input_dimension for 'accuracy_input_dimension')")
+    path, hint = _resolve(name, path)
+    data = _read_json(path, hint)
+    if require_complete and data.get("complete") is False:
+        raise ResultsError(f"{path} is a partial result (its run had not finished); wait for it or rerun: {hint}")
+    params = data["parameters"]
+    for key in ("n_features", "temperature", "lambda0", "lambda1"):
+        if key not in params:
+            raise ResultsError(f"{path}: parameters lack {key!r}; regenerate it with: {hint}")
+        _number(params[key], f"{path}: parameters.{key}", positive=True)
+    for i, row in enumerate(data["rows"]):
+        if not isinstance(row, dict):
+            raise ResultsError(f"{path}, row {i} is not an object; regenerate it with: {hint}")
+        for key in ("activation", "n_hidden", "P", "alpha", "theory", "sampler"):
+            if key not in row:
+                raise ResultsError(f"{path}, row {i} lacks {key!r}; regenerate it with: {hint}")
+        n1 = _number(row["n_hidden"], f"{path}, row {i}: n_hidden", positive=True)
+        P = _number(row["P"], f"{path}, row {i}: P", positive=True)
+        alpha = _number(row["alpha"], f"{path}, row {i}: alpha", positive=True)
+        if abs(P / n1 - alpha) > 0.01 * alpha:
+            raise ResultsError(f"{path}, row {i}: alpha = {alpha} but P/N1 = {P}/{n1}; regenerate it with: {hint}")
+        row["n_hidden"], row["P"], row["alpha"] = int(n1), int(P), alpha
+        _check_estimates(row, i, path, hint, THEORY_KEYS, SAMPLER_KEYS)
+    data["path"] = str(path)
+    return data
+
+
+def validation_series(data, *, activation="erf", by="n_hidden"):
+    r"""Rows of :func:`load_validation` grouped into series, each sorted along the load.
+
+    Parameters
+    ----------
+    data : dict from :func:`load_validation`.
+    activation : str, keep the rows of this activation.
+    by : ``"n_hidden"`` (one series per width, ordered by alpha) or ``"P"`` (one series per training
+        set size, ordered by width: at fixed P the training set is the same).
+
+    Returns
+    -------
+    dict
+        ``{value of by: {"n_hidden", "P", "alpha": arrays, "theory": {key: array},
+        "sampler": {key: (mean array, se array)}}}``, keys in increasing order. Empty if no row has
+        this activation.
+    """
+    if by not in ("n_hidden", "P"):
+        raise ValueError(f"by must be 'n_hidden' or 'P', got {by!r}")
+    groups = {}
+    for row in data["rows"]:
+        if row["activation"] == activation:
+            groups.setdefault(row[by], []).append(row)
+    out = {}
+    for key in sorted(groups):
+        rows = sorted(groups[key], key=lambda r: r["alpha"])
+        out[key] = {
+            "n_hidden": np.array([r["n_hidden"] for r in rows], dtype=float),
+            "P": np.array([r["P"] for r in rows], dtype=float),
+            "alpha": np.array([r["alpha"] for r in rows], dtype=float),
+            "theory": {k: np.array([r["theory"][k] for r in rows], dtype=float) for k in THEORY_KEYS},
+            "sampler": {k: (np.array([r["sampler"][k]["mean"] for r in rows], dtype=float),
+                            np.array([r["sampler"][k]["se"] for r in rows], dtype=float)) for k in SAMPLER_KEYS},
+        }
+    return out
+
+
+def relative_gap(series, key="gibbs_error"):
+    r"""Relative deviation of the sampled value from the theory, :math:`(s - t)/t`, and its standard
+    error, for one series of :func:`validation_series` (or :func:`load_input_dimension`'s ``arrays``).
+    Negative: the sampled networks have a smaller value than the theory predicts."""
+    theory = series["theory"][key]
+    mean, se = series["sampler"][key]
+    return (mean - theory) / theory, se / theory
+
+
+def load_input_dimension(*, path=None):
+    r"""Load and check ``data/accuracy_input_dimension.json``: theory vs sampler at fixed :math:`N_1` and
+    :math:`P` for several input dimensions :math:`N_0`.
+
+    Returns the file's content with ``path`` and ``arrays`` (rows in increasing :math:`N_0`):
+    ``n_features``, ``P_over_N0``, ``theory`` {key: array}, ``sampler`` {key: (mean, se)},
+    ``teacher_alignment`` (mean over hidden units of the squared cosine between a unit's weight vector and
+    the teacher, in the sampled networks) and ``prior_alignment`` (its prior value :math:`1/N_0`).
+    Raises :class:`ResultsError` as :func:`load_validation`.
+    """
+    path, hint = _resolve("accuracy_input_dimension", path)
+    data = _read_json(path, hint)
+    grid = data["parameters"].get("grid", {})
+    for key in ("n_hidden", "P"):
+        if key not in grid:
+            raise ResultsError(f"{path}: parameters.grid lacks {key!r}; regenerate it with: {hint}")
+    for i, row in enumerate(data["rows"]):
+        try:
+            n0 = _number(row["n_features"], f"{path}, row {i}: n_features", positive=True)
+            _number(row["P_over_N0"], f"{path}, row {i}: P_over_N0", positive=True)
+            _number(row["teacher_alignment"], f"{path}, row {i}: teacher_alignment", positive=True)
+            prior = _number(row["prior_alignment"], f"{path}, row {i}: prior_alignment", positive=True)
+        except KeyError as exc:
+            raise ResultsError(f"{path}, row {i} lacks {exc}; regenerate it with: {hint}") from None
+        if abs(prior * n0 - 1.0) > 1e-6:
+            raise ResultsError(f"{path}, row {i}: prior_alignment must be 1/N0; regenerate it with: {hint}")
+        _check_estimates(row, i, path, hint, THEORY_KEYS, SAMPLER_KEYS)
+    rows = sorted(data["rows"], key=lambda r: r["n_features"])
+    data["arrays"] = {
+        "n_features": np.array([r["n_features"] for r in rows], dtype=float),
+        "P_over_N0": np.array([r["P_over_N0"] for r in rows], dtype=float),
+        "theory": {k: np.array([r["theory"][k] for r in rows], dtype=float) for k in THEORY_KEYS},
+        "sampler": {k: (np.array([r["sampler"][k]["mean"] for r in rows], dtype=float),
+                        np.array([r["sampler"][k]["se"] for r in rows], dtype=float)) for k in SAMPLER_KEYS},
+        "teacher_alignment": np.array([r["teacher_alignment"] for r in rows], dtype=float),
+        "prior_alignment": np.array([r["prior_alignment"] for r in rows], dtype=float),
+    }
+    data["path"] = str(path)
+    return data

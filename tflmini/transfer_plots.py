@@ -1,0 +1,766 @@
+r"""Computations and figures of part II of the book (the Franz-Parisi theory of transfer).
+
+The chapters stay thin: every curve, control and figure they show is one call here.
+
+Theory along the coupling
+    :func:`gamma_grid` (couplings from 0 to :math:`\infty`, log-spaced in between) and
+    :func:`theory_along_gamma`: test errors and order parameters of
+    :class:`~tflmini.FranzParisiTransfer` along a grid of couplings, each solve warm-started from the
+    previous one (:meth:`~tflmini.FranzParisiTransfer.with_gamma`), optionally with the
+    *matched-prior control* (:func:`matched_prior_control`): a network trained on the target alone
+    whose first-layer prior variance equals the target's marginal variance :math:`c_{tt}(\gamma)`,
+    i.e. :class:`~tflmini.KernelRenormalization` with :math:`\lambda_0 = 1/c_{tt}(\gamma)`. It removes
+    the part of the effect of :math:`\gamma` that is a change of prior, not a transfer of information.
+
+Reading the theory
+    :func:`predictor_terms` splits the target's mean predictor into the source's prediction carried
+    over by the renormalized source-target kernel and the regression of the residual labels.
+
+Cached simulation results
+    :func:`load_validation_transfer` (``data/validation_transfer.json``, from
+    ``scripts/validate_transfer.py``) and :func:`validation_groups`; the single-network files are read by
+    :mod:`tflmini.results`. Nothing here samples networks.
+
+Figures
+    The coupling axis (:func:`gamma_position`, :func:`format_gamma_axis`) shows :math:`\gamma = 0` and
+    :math:`\gamma=\infty` as the two ends of a logarithmic axis. Theory is drawn as lines, simulations as
+    points with error bars.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ._validation import check_nonnegative, check_positive
+from .curves import single_thread
+from .kernels import nngp_kernel
+from .renormalization import ConvergenceError, KernelRenormalization
+from .results import ResultsError, data_directory
+from .transfer import FranzParisiTransfer, coupled_weight_statistics
+
+__all__ = [
+    "ORDER_PARAMETERS",
+    "METRICS",
+    "gamma_grid",
+    "theory_along_gamma",
+    "matched_prior_control",
+    "matched_prior_along_gamma",
+    "optimal_gamma",
+    "predictor_terms",
+    "load_validation_transfer",
+    "validation_groups",
+    "gamma_position",
+    "format_gamma_axis",
+    "plot_gamma_curve",
+    "plot_gamma_points",
+    "plot_coupled_prior",
+    "plot_weight_statistics",
+    "plot_action_slices",
+    "plot_benefit_map",
+    "plot_sweep_vs_gamma",
+    "validation_theory_curves",
+    "plot_validation_transfer",
+    "validation_zscores",
+    "plot_width_effect",
+    "plot_gamma_rho_maps",
+    "plot_alpha_rho_maps",
+    "plot_source_size",
+]
+
+ORDER_PARAMETERS = ("Q_s", "Q_t", "Q_st", "Q_tt")
+METRICS = ("mean_error", "gibbs_error")
+
+# Colours of the book's part II: one per role, the same in every figure.
+COLORS = {"transfer": "C0", "control": "C1", "scratch": "0.35", "lazy": "0.6", "Q_t": "C2", "Q_st": "C0",
+          "Q_tt": "C3", "Q_s": "C4"}
+
+
+# -- theory along the coupling ------------------------------------------------------------------------
+
+def gamma_grid(g_min=1e-2, g_max=1e3, per_decade=3, *, zero=True, infinity=True):
+    r"""Couplings ``[0, g_min, ..., g_max, inf]``: ``per_decade`` log-spaced points per decade between
+    ``g_min`` and ``g_max`` (both included), with :math:`\gamma = 0` and :math:`\gamma = \infty` at the ends."""
+    g_min = check_positive(g_min, "g_min")
+    g_max = check_positive(g_max, "g_max")
+    if g_max <= g_min:
+        raise ValueError(f"g_max must exceed g_min, got g_min={g_min}, g_max={g_max}")
+    if isinstance(per_decade, bool) or int(per_decade) != per_decade or per_decade < 1:
+        raise ValueError(f"per_decade must be a positive integer, got {per_decade!r}")
+    n = int(round(np.log10(g_max / g_min) * per_decade)) + 1
+    mid = np.geomspace(g_min, g_max, max(n, 2))
+    return np.r_[[0.0] if zero else [], mid, [np.inf] if infinity else []]
+
+
+def matched_prior_control(task, n_hidden, gamma, *, temperature=0.05, lambda0=1.0, lambda1=1.0, activation="erf"):
+    r"""The matched-prior control at coupling ``gamma``: a network trained on the target data alone whose
+    first-layer weights have the prior variance :math:`c_{tt}(\gamma)` of the coupled target, i.e.
+    :class:`~tflmini.KernelRenormalization` with :math:`\lambda_0 \to 1/c_{tt}(\gamma)`, fitted on
+    ``task.target``. At :math:`\gamma = 0` and :math:`\gamma=\infty`, :math:`c_{tt} = 1/\lambda_0`: the
+    control is the network trained from scratch."""
+    c_tt = coupled_weight_statistics(gamma, lambda0)["c_tt"]
+    T = task.target
+    with single_thread():
+        return KernelRenormalization(n_hidden, temperature, 1.0 / c_tt, lambda1, activation).fit(T.X_train, T.y_train)
+
+
+def matched_prior_along_gamma(task, n_hidden, gammas, *, temperature=0.05, lambda0=1.0, lambda1=1.0,
+                              activation="erf"):
+    r"""Test errors of :func:`matched_prior_control` along ``gammas``: dict with arrays ``mean_error`` and
+    ``gibbs_error`` (target test set). It uses the target data only: the source task plays no role."""
+    gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
+    out = {k: np.full(gammas.size, np.nan) for k in METRICS}
+    T = task.target
+    with single_thread():
+        for i, g in enumerate(gammas):
+            try:
+                kr = matched_prior_control(task, n_hidden, g, temperature=temperature, lambda0=lambda0,
+                                           lambda1=lambda1, activation=activation)
+            except ConvergenceError:
+                continue
+            m, v = kr.predict(T.X_test, return_var=True)
+            sq = (T.y_test - m) ** 2
+            out["mean_error"][i], out["gibbs_error"][i] = float(np.mean(sq)), float(np.mean(sq + v))
+    return out
+
+
+def theory_along_gamma(task, n_hidden, gammas, *, temperature=0.05, lambda0=1.0, lambda1=1.0, activation="erf",
+                       matched_prior=False, estimators=False):
+    r"""Franz-Parisi theory of ``task`` (a :class:`~tflmini.tasks.TransferTask`) along the couplings ``gammas``.
+
+    The first coupling is fitted from scratch, every later one with
+    :meth:`~tflmini.FranzParisiTransfer.with_gamma` from its neighbour (couplings are visited in
+    increasing order, whatever the order given). Errors are on the target's test set.
+
+    Returns a dict of arrays over ``gammas``: ``mean_error`` (posterior-mean predictor), ``gibbs_error``
+    (posterior-averaged error: bias plus variance), ``Q_s``, ``Q_t``, ``Q_st``, ``Q_tt``; with
+    ``matched_prior`` also ``matched_mean_error`` and ``matched_gibbs_error`` of
+    :func:`matched_prior_control`; with ``estimators`` the fitted estimators under ``"estimators"``.
+    A coupling whose saddle point is not found gives NaN and is counted in ``n_failed``.
+    """
+    gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
+    if gammas.ndim != 1 or gammas.size == 0:
+        raise ValueError("gammas must be a non-empty 1-D sequence of couplings")
+    for g in gammas:
+        check_nonnegative(g, "gammas", allow_inf=True)
+    S, T = task.source, task.target
+    keys = list(METRICS) + list(ORDER_PARAMETERS) + (["matched_mean_error", "matched_gibbs_error"] if matched_prior else [])
+    out = {k: np.full(gammas.size, np.nan) for k in keys}
+    fitted = [None] * gammas.size
+    n_failed, est = 0, None
+    with single_thread():
+        for i in np.argsort(gammas, kind="stable"):
+            g = float(gammas[i])
+            try:
+                if est is None:
+                    est = FranzParisiTransfer(n_hidden, g, temperature, lambda0, lambda1, activation)
+                    est.fit(S.X_train, S.y_train, T.X_train, T.y_train)
+                else:
+                    est = est.with_gamma(g)
+            except ConvergenceError:
+                n_failed += 1
+                continue
+            mean, var = est.predict(T.X_test, return_var=True)
+            sq = (T.y_test - mean) ** 2
+            out["mean_error"][i], out["gibbs_error"][i] = float(np.mean(sq)), float(np.mean(sq + var))
+            for k in ORDER_PARAMETERS:
+                out[k][i] = est.order_parameters_[k]
+            fitted[i] = est
+    if matched_prior:
+        control = matched_prior_along_gamma(task, n_hidden, gammas, temperature=temperature, lambda0=lambda0,
+                                            lambda1=lambda1, activation=activation)
+        out["matched_mean_error"], out["matched_gibbs_error"] = control["mean_error"], control["gibbs_error"]
+    out["gammas"] = gammas
+    out["n_failed"] = n_failed
+    if estimators:
+        out["estimators"] = fitted
+    return out
+
+
+def optimal_gamma(gammas, errors):
+    r"""``(gamma_star, error_star)``: the coupling of lowest error on the grid (NaNs ignored; ``(nan, nan)``
+    if every error is NaN). The grid includes its ends, so :math:`\gamma^* = 0` means "do not couple" and
+    :math:`\gamma^*=\infty` "freeze the source features"."""
+    gammas = np.asarray(gammas, dtype=np.float64)
+    errors = np.asarray(errors, dtype=np.float64)
+    if gammas.shape != errors.shape:
+        raise ValueError(f"gammas and errors must have the same shape, got {gammas.shape} and {errors.shape}")
+    if not np.any(np.isfinite(errors)):
+        return np.nan, np.nan
+    i = int(np.nanargmin(errors))
+    return float(gammas[i]), float(errors[i])
+
+
+def predictor_terms(estimator, X):
+    r"""The two terms of the target's mean predictor at inputs ``X`` (shape (M, N0)):
+
+    - ``source``: :math:`Q_{st}\,k_{*s}^\top G_{ss}^{-1} y_s`, the source network's data carried to the
+      target by the renormalized source-target kernel :math:`Q_{st}K_{st}`;
+    - ``residual``: the rest, :math:`(Q_tk_{*t} - Q_{tt}k^\times_{*t})^\top D^{-1}\tilde y`, a regression of
+      the residual labels :math:`\tilde y = y_t - Q_{st}K_{ts}G_{ss}^{-1}y_s`.
+
+    Their sum is ``estimator.predict(X)``. ``estimator`` is a fitted :class:`~tflmini.FranzParisiTransfer`.
+    """
+    if not hasattr(estimator, "order_parameters_"):
+        raise RuntimeError("the estimator is not fitted: call fit(X_source, y_source, X_target, y_target) first")
+    X = np.asarray(X, dtype=np.float64)
+    op, st, src = estimator.order_parameters_, estimator.weight_statistics_, estimator.source_
+    with single_thread():
+        k_s = nngp_kernel(src.X, X, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=estimator.activation)
+        G = op["Q_s"] * nngp_kernel(src.X, var1=st["c_ss"], activation=estimator.activation)
+        G[np.diag_indices_from(G)] += estimator.temperature
+        source = op["Q_st"] * (k_s.T @ np.linalg.solve(G, src.y))
+        total = estimator.predict(X)
+    return {"source": source, "residual": total - source, "total": total}
+
+
+# -- cached simulation results ----------------------------------------------------------------------
+
+VALIDATION_TRANSFER = ("validation_transfer.json", "scripts/validate_transfer.py")
+
+
+def load_validation_transfer(path=None, *, require_complete=False):
+    """Theory vs sampler for the transfer protocol, as written by ``scripts/validate_transfer.py``
+    (``data/validation_transfer.json``).
+
+    Returns the file's dict (``parameters``, ``rows``, ...) plus ``path``; each row's ``gamma`` becomes a
+    float (``"inf"`` -> ``numpy.inf``). ``require_complete`` refuses a file whose run has not finished
+    (``"complete": false``). Raises :class:`~tflmini.results.ResultsError` (with the command that produces
+    the file) for a missing, corrupted, incomplete or empty file.
+    """
+    name, script = VALIDATION_TRANSFER
+    path = Path(path) if path is not None else data_directory() / name
+    hint = f"python {script}"
+    if not path.is_file():
+        raise ResultsError(f"{path} does not exist; produce it with: {hint}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path} is not readable JSON ({exc}); regenerate it with: {hint}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict) or not isinstance(data.get("rows"), list):
+        raise ResultsError(f"{path} must hold an object with 'parameters' and 'rows'; regenerate it with: {hint}")
+    if not data["rows"]:
+        raise ResultsError(f"{path} holds no result rows yet; regenerate it with: {hint}")
+    if require_complete and data.get("complete") is False:
+        raise ResultsError(f"{path} is a partial result (its run has not finished); wait for it or rerun: {hint}")
+    for i, row in enumerate(data["rows"]):
+        try:
+            row["gamma"] = _as_coupling(row["gamma"])
+            for key in ("n_hidden", "P_source", "P_target", "rho"):
+                float(row[key])
+            for key in ("Q_s", "Q_t", "Q_st", "Q_tt", "gibbs_error", "mean_error"):
+                float(row["theory"][key])
+                float(row["sampler"][key]["mean"]), float(row["sampler"][key]["se"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultsError(f"{path}, row {i}: missing or invalid entry ({exc!r}); regenerate it with: {hint}") from None
+    data["path"] = str(path)
+    return data
+
+
+def _as_coupling(g):
+    return np.inf if (isinstance(g, str) and g.strip().lower() in ("inf", "infinity")) else float(g)
+
+
+def validation_groups(data):
+    """Rows of :func:`load_validation_transfer` grouped by (n_hidden, rho), couplings in increasing order:
+    ``{(n_hidden, rho): {"gammas", "P_source", "P_target", "n_snapshots", "theory": {key: array},
+    "sampler": {key: (mean, se)}}}``."""
+    groups = {}
+    for row in data["rows"]:
+        groups.setdefault((int(row["n_hidden"]), float(row["rho"])), []).append(row)
+    out = {}
+    for key, rows in sorted(groups.items()):
+        rows = sorted(rows, key=lambda r: r["gamma"])
+        out[key] = {
+            "gammas": np.array([r["gamma"] for r in rows]),
+            "P_source": int(rows[0]["P_source"]),
+            "P_target": int(rows[0]["P_target"]),
+            "n_snapshots": int(rows[0].get("n_snapshots", 0)),
+            "theory": {k: np.array([r["theory"][k] for r in rows], dtype=float) for k in rows[0]["theory"]},
+            "sampler": {k: (np.array([r["sampler"][k]["mean"] for r in rows], dtype=float),
+                            np.array([r["sampler"][k]["se"] for r in rows], dtype=float)) for k in rows[0]["sampler"]},
+        }
+    return out
+
+
+# -- the coupling axis ------------------------------------------------------------------------------
+
+def gamma_position(gamma, g_min=1e-2, g_max=1e3, gap=1.0):
+    r"""x coordinate of couplings on a log axis: :math:`\log_{10}\gamma` for finite positive couplings,
+    :math:`\log_{10}g_{\min} - \text{gap}` for :math:`\gamma = 0` and :math:`\log_{10}g_{\max} + \text{gap}`
+    for :math:`\gamma = \infty` (positive couplings outside [g_min, g_max] are clipped to it)."""
+    g = np.asarray(gamma, dtype=np.float64)
+    lo, hi = np.log10(g_min), np.log10(g_max)
+    with np.errstate(divide="ignore"):
+        x = np.clip(np.log10(np.where(g > 0, g, 1.0)), lo, hi)
+    x = np.where(g == 0, lo - gap, x)
+    return np.where(np.isinf(g), hi + gap, x)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def format_gamma_axis(ax, g_min=1e-2, g_max=1e3, gap=1.0, label=None, *, math=True, axis="x"):
+    """Ticks at the decades between ``g_min`` and ``g_max`` plus "0" and "∞" at the ends, with break marks
+    on the axis between an end and the logarithmic part. ``math=False`` writes the labels as plain
+    Unicode text (much faster to draw: slider panels use it). ``axis="y"`` formats the vertical axis."""
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    lo, hi = np.log10(g_min), np.log10(g_max)
+    decades = np.arange(np.ceil(lo), np.floor(hi) + 1)
+    ticks = np.r_[lo - gap, decades, hi + gap]
+    if math:
+        labels = ["0"] + [f"$10^{{{int(d)}}}$" for d in decades] + [r"$\infty$"]
+        label = r"coupling $\gamma$" if label is None else label
+    else:
+        labels = ["0"] + [f"10{str(int(d)).translate(_SUPERSCRIPT)}" for d in decades] + ["∞"]
+        label = "coupling γ" if label is None else label
+    set_ticks, set_labels, set_lim, set_label = (
+        (ax.set_xticks, ax.set_xticklabels, ax.set_xlim, ax.set_xlabel) if axis == "x"
+        else (ax.set_yticks, ax.set_yticklabels, ax.set_ylim, ax.set_ylabel))
+    set_ticks(ticks)
+    set_labels(labels)
+    set_lim(lo - 1.25 * gap, hi + 1.25 * gap)
+    set_label(label)
+    marker = [(-1, -2), (1, 2)] if axis == "x" else [(-2, -1), (2, 1)]
+    transform = ax.get_xaxis_transform() if axis == "x" else ax.get_yaxis_transform()
+    for pos in (lo - gap / 2, hi + gap / 2):
+        xy = ([pos], [0]) if axis == "x" else ([0], [pos])
+        ax.plot(*xy, transform=transform, marker=marker, markersize=9, color="k", clip_on=False, linestyle="none",
+                mew=1)
+    return ax
+
+
+def plot_gamma_curve(ax, gammas, values, *, g_min=1e-2, g_max=1e3, gap=1.0, **kwargs):
+    """A theory line against the coupling (NaNs dropped). The values at γ = 0 and γ = ∞ are drawn as short
+    horizontal ticks joined to the logarithmic part by dotted segments (the axis is broken there)."""
+    gammas = np.asarray(gammas, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(values)
+    g, y = gammas[ok], values[ok]
+    x = gamma_position(g, g_min, g_max, gap)
+    inner = np.isfinite(g) & (g > 0)
+    (line,) = ax.plot(x[inner], y[inner], **kwargs)
+    style = {"color": line.get_color(), "lw": line.get_linewidth(), "alpha": line.get_alpha(),
+             "zorder": line.get_zorder()}
+    idx = np.flatnonzero(inner)
+    for end, j in ((g == 0, idx[0] if idx.size else None), (np.isinf(g), idx[-1] if idx.size else None)):
+        if not np.any(end):
+            continue
+        k = np.flatnonzero(end)[0]
+        if j is not None:
+            ax.plot([x[k], x[j]], [y[k], y[j]], linestyle=":", **style)
+        ax.plot([x[k]], [y[k]], marker="_", markersize=12, mew=2, linestyle="none", **style)
+    return line
+
+
+def plot_gamma_points(ax, gammas, mean, se, *, g_min=1e-2, g_max=1e3, gap=1.0, **kwargs):
+    """Simulation points with error bars (one standard error) against the coupling."""
+    mean = np.asarray(mean, dtype=np.float64)
+    se = np.asarray(se, dtype=np.float64)
+    x = gamma_position(gammas, g_min, g_max, gap)
+    kwargs.setdefault("fmt", "o")
+    kwargs.setdefault("capsize", 3)
+    kwargs.setdefault("markersize", 5)
+    return ax.errorbar(x, mean, yerr=np.where(np.isfinite(se), se, 0.0), **kwargs)
+
+
+# -- part II figures --------------------------------------------------------------------------------
+
+def plot_coupled_prior(ax, gammas=(0.0, 1.0, 5.0), lambda0=1.0, levels=(1.0, 2.0)):
+    r"""Contours (``levels`` standard deviations) of the joint prior of one source weight and the coupled
+    target weight, :math:`w_s\sim\mathcal N(0, 1/\lambda_0)`, :math:`w_t|w_s\sim\mathcal N(\gamma w_s/(\lambda_0+\gamma),
+    1/(\lambda_0+\gamma))`, for each coupling; :math:`\gamma=\infty` is the diagonal :math:`w_t = w_s`."""
+    t = np.linspace(0, 2 * np.pi, 200)
+    circle = np.stack([np.cos(t), np.sin(t)])
+    for i, g in enumerate(gammas):
+        st = coupled_weight_statistics(g, lambda0)
+        color = f"C{i}"
+        if np.isinf(g):
+            r = 2.5 / np.sqrt(lambda0)
+            ax.plot([-r, r], [-r, r], color=color, label=r"$\gamma=\infty$")
+            continue
+        cov = np.array([[st["c_ss"], st["c_st"]], [st["c_st"], st["c_tt"]]])
+        L = np.linalg.cholesky(cov)
+        for j, lev in enumerate(levels):
+            xy = lev * L @ circle
+            ax.plot(xy[0], xy[1], color=color, lw=1.5 if j == 0 else 0.8,
+                    label=rf"$\gamma={g:g}$" if j == 0 else None)
+    ax.set_aspect("equal")
+    ax.set_xlabel(r"source weight $w_s$")
+    ax.set_ylabel(r"target weight $w_t$")
+    ax.axhline(0, color="0.85", lw=0.8, zorder=0)
+    ax.axvline(0, color="0.85", lw=0.8, zorder=0)
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def plot_weight_statistics(ax, lambda0=1.0, g_min=1e-2, g_max=1e3):
+    r"""The weight statistics :math:`c_{ss}, c_{st}, c_{tt}, c_\times` and the source-target correlation
+    :math:`c_{st}/\sqrt{c_{ss}c_{tt}}` against the coupling."""
+    gammas = gamma_grid(g_min, g_max, per_decade=10)
+    stats = [coupled_weight_statistics(g, lambda0) for g in gammas]
+    names = {"c_ss": r"$c_{ss}$", "c_st": r"$c_{st}$", "c_tt": r"$c_{tt}$", "c_x": r"$c_\times$"}
+    styles = {"c_ss": dict(color="0.4", ls="--"), "c_st": dict(color="C0"), "c_tt": dict(color="C2"),
+              "c_x": dict(color="C3")}
+    for k, name in names.items():
+        plot_gamma_curve(ax, gammas, [s[k] for s in stats], g_min=g_min, g_max=g_max, label=name, **styles[k])
+    corr = [s["c_st"] / np.sqrt(s["c_ss"] * s["c_tt"]) for s in stats]
+    plot_gamma_curve(ax, gammas, corr, g_min=g_min, g_max=g_max, color="k", lw=1, ls="-.",
+                     label=r"correlation $c_{st}/\sqrt{c_{ss}c_{tt}}$")
+    format_gamma_axis(ax, g_min, g_max)
+    ax.set_ylabel(rf"(co)variance per component, correlation ($\lambda_0={lambda0:g}$)")
+    ax.legend(fontsize="small", loc="center left")
+    return ax
+
+
+def plot_action_slices(axes, estimator, *, half_width=None, n_points=61, math=True):
+    r"""Three slices of the action :math:`\phi(Q_t, Q_{tt}, Q_{st})` through its stationary point, one order
+    parameter varied at a time (``axes``: three Axes). The stationary point is marked. Returns the slices
+    as {name: (grid, values)}. ``math=False``: plain-text labels (faster to draw)."""
+    op = estimator.order_parameters_
+    Q_s, Q_t, Q_tt, Q_st = op["Q_s"], op["Q_t"], op["Q_tt"], op["Q_st"]
+    hw = half_width or max(0.05, 0.5 * max(abs(Q_st), abs(Q_tt), 0.1))
+    out = {}
+    # admissible ranges: Q_t > Q_tt, Q_tt >= Q_st^2/Q_s (and Q_t - Q_tt > 0)
+    lo_tt = Q_st**2 / Q_s
+    specs = {
+        "Q_t": (np.linspace(max(Q_tt + 1e-3, Q_t - hw), Q_t + hw, n_points), r"$Q_t$" if math else "Qₜ"),
+        "Q_tt": (np.linspace(max(lo_tt, Q_tt - hw), min(Q_tt + hw, Q_t - 1e-3), n_points),
+                 r"$Q_{tt}$" if math else "Qₜₜ"),
+        "Q_st": (np.linspace(-np.sqrt(max(Q_tt, 0.0) * Q_s), np.sqrt(max(Q_tt, 0.0) * Q_s), n_points)
+                 if Q_tt > 1e-6 else np.array([0.0]), r"$Q_{st}$" if math else "Qₛₜ"),
+    }
+    with single_thread():
+        phi0 = estimator.action()
+        for ax, (name, (grid, label)) in zip(axes, specs.items()):
+            vals = estimator.action(**{name: grid})
+            out[name] = (grid, vals)
+            ax.plot(grid, vals - phi0, color=COLORS[name])
+            ax.plot([op[name]], [0.0], "o", color="k", zorder=3, label="stationary point")
+            ax.set_xlabel(label)
+            ax.axhline(0, color="0.8", lw=0.8, zorder=0)
+    for ax in axes:  # every slice is the same quantity (dimensionless, per hidden unit)
+        ax.set_ylabel(r"$\phi - \phi^*$" if math else "φ − φ*")
+    axes[0].legend(fontsize="small")
+    return out
+
+
+def plot_benefit_map(ax, x, y, benefit, *, xlabel, ylabel, log_x=False, vmax=None, colorbar=True, title=None):
+    r"""A map of the transfer benefit :math:`E(\gamma=0) - E` (> 0: transfer helps) with a diverging colour
+    scale centred at zero and the zero contour drawn (the border between positive and negative transfer)."""
+    import matplotlib.colors as mcolors
+
+    benefit = np.asarray(benefit, dtype=np.float64)
+    vmax = vmax or float(np.nanmax(np.abs(benefit))) or 1.0
+    norm = mcolors.TwoSlopeNorm(vmin=-vmax, vcenter=0.0, vmax=vmax)
+    X = np.log10(x) if log_x else np.asarray(x, dtype=np.float64)
+    mesh = ax.pcolormesh(X, y, benefit, cmap="RdBu", norm=norm, shading="nearest")
+    if np.nanmin(benefit) < 0 < np.nanmax(benefit):
+        ax.contour(X, y, benefit, levels=[0.0], colors="k", linewidths=1.2)
+    if log_x:
+        decades = np.arange(np.ceil(X.min()), np.floor(X.max()) + 1)
+        ax.set_xticks(decades)
+        ax.set_xticklabels([f"$10^{{{int(d)}}}$" for d in decades])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize="medium")
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, label=r"benefit $E(\gamma{=}0) - E$")
+    return mesh
+
+
+def plot_sweep_vs_gamma(ax, result, relation, key, *, widths=None, points=True, control=False, color=None,
+                        label=None):
+    r"""Theory lines and simulation points against the coupling from a cached *gamma sweep* experiment
+    (:func:`tflmini.experiments.load` of ``"gamma_sweep"`` or ``"digits_gamma_sweep"``).
+
+    ``relation``: a key of ``result.theory["curves"]`` (``"rho=0.9"``, ``"close"``, ...); ``key``: an
+    error (``"mean_error"``, ``"gibbs_error"``) or order parameter (``"Q_st"``, ...). ``widths``: theory
+    widths to draw (default: the sampled width only), e.g. ``["N1=50", "N1=100", "N1=inf"]``; wider
+    networks get lighter lines. ``points``: the sampled networks (mean ± standard error over source
+    snapshots). ``control``: the matched-prior control at the sampled width (dashed; error keys only).
+    Returns the handles drawn.
+    """
+    import matplotlib.colors as mcolors
+
+    th, sim = result.theory, result.simulation
+    sampled = f"N1={result.parameters['n_hidden']}"
+    widths = [sampled] if widths is None else list(widths)
+    curves = th["curves"][relation]
+    base = mcolors.to_rgb(color or COLORS.get(key, COLORS["transfer"]))
+    handles = []
+    for j, w in enumerate(widths):
+        shade = 0.0 if w == sampled else 0.25 + 0.6 * j / max(len(widths), 1)
+        c = tuple(b + (1 - b) * shade for b in base)
+        lw = 2.0 if w == sampled else 1.2
+        name = w.replace("N1=", r"$N_1=").replace("inf", r"\infty") + "$"
+        handles.append(plot_gamma_curve(ax, th["gammas"], curves[w][key], color=c, lw=lw,
+                                        label=(label or "theory") + f", {name}"))
+    if control and "matched_" + key in curves[sampled]:
+        handles.append(plot_gamma_curve(ax, th["gammas"], curves[sampled]["matched_" + key], color=COLORS["control"],
+                                        ls="--", lw=1.5, label="matched-prior control"))
+    if points and sim is not None:
+        r = sim["results"][relation][key]
+        handles.append(plot_gamma_points(ax, sim["gammas"], r["mean"], r["se"], color=base, mec="k", mew=0.6,
+                                         label=f"sampled networks, $N_1={sim['n_hidden']}$"))
+    format_gamma_axis(ax)
+    return handles
+
+
+def validation_theory_curves(data, gammas=None):
+    r"""Dense theory curves for every (N1, rho) group of :func:`load_validation_transfer`, recomputed from the
+    file's parameters (the same tasks as the sampler's: :func:`~tflmini.make_transfer_task` with its sizes,
+    ``n_test``, ``n_features``, ``teacher`` and ``seed``). Returns {(n_hidden, rho): curve of
+    :func:`theory_along_gamma`}, and checks that the recomputed theory matches the values stored in the file at
+    the sampled couplings (a ``ResultsError`` if not: the file was written by another version of the code)."""
+    from .tasks import make_transfer_task
+
+    p = data["parameters"]
+    model = {k: p[k] for k in ("temperature", "lambda0", "lambda1") if k in p}
+    groups = validation_groups(data)
+    gammas = gamma_grid(1e-2, 1e3, per_decade=2) if gammas is None else np.asarray(gammas, dtype=np.float64)
+    out = {}
+    for (n1, rho), grp in groups.items():
+        task = make_transfer_task(grp["P_source"], grp["P_target"], p["n_test"], p["n_features"], rho,
+                                  teacher=p.get("teacher", "erf"), seed=p["seed"])
+        g_all = np.unique(np.r_[gammas, grp["gammas"]])
+        curve = theory_along_gamma(task, n1, g_all, activation=p.get("activation", "erf"), **model)
+        idx = [int(np.flatnonzero((g_all == g) | (np.isinf(g_all) & np.isinf(g)))[0]) for g in grp["gammas"]]
+        for key in ("Q_t", "Q_st", "Q_tt", "gibbs_error"):
+            stored, again = grp["theory"][key], curve[key][idx]
+            if not np.allclose(stored, again, rtol=1e-5, atol=1e-7):
+                raise ResultsError(f"{data['path']}: the theory stored for N1={n1}, rho={rho} ({key}: {stored}) differs "
+                                   f"from the theory recomputed now ({again}); regenerate the file with: "
+                                   f"python {VALIDATION_TRANSFER[1]}")
+        out[(n1, rho)] = curve
+    return out
+
+
+def plot_validation_transfer(axes, data, curves, keys=("Q_st", "Q_tt", "gibbs_error"), rhos=None):
+    r"""Theory (lines, :func:`validation_theory_curves`) against sampled networks (points with standard errors)
+    from :func:`load_validation_transfer`: one row of ``axes`` per key, one column per relatedness ``rhos``
+    (default: all in the file); one shade per width (darker: wider)."""
+    import matplotlib.colors as mcolors
+
+    groups = validation_groups(data)
+    widths = sorted({n1 for n1, _ in groups})
+    rhos = sorted({rho for _, rho in groups}) if rhos is None else list(rhos)
+    axes = np.atleast_2d(np.asarray(axes, dtype=object))
+    labels = {"Q_t": "$Q_t$", "Q_st": "$Q_{st}$", "Q_tt": "$Q_{tt}$", "Q_s": "$Q_s$",
+              "gibbs_error": "Gibbs test error", "mean_error": "test error of the mean predictor"}
+    for i, key in enumerate(keys):
+        base = mcolors.to_rgb(COLORS.get(key, "C0"))
+        for j, rho in enumerate(rhos):
+            ax = axes[i, j]
+            for k, n1 in enumerate(widths):
+                if (n1, rho) not in groups:
+                    continue
+                shade = 0.55 * (1 - (k + 1) / len(widths))  # widest darkest
+                c = tuple(b + (1 - b) * shade for b in base)
+                grp = groups[(n1, rho)]
+                plot_gamma_curve(ax, curves[(n1, rho)]["gammas"], curves[(n1, rho)][key], color=c, lw=1.6,
+                                 label=f"$N_1={n1}$")
+                m, se = grp["sampler"][key]
+                plot_gamma_points(ax, grp["gammas"], m, se, color=c, mec="k", mew=0.5)
+            format_gamma_axis(ax, label=r"coupling $\gamma$" if i == len(keys) - 1 else "")
+            if i == 0:
+                ax.set_title(rf"$\rho = {rho:g}$")
+            if j == 0:
+                ax.set_ylabel(labels.get(key, key))
+    axes[0, 0].legend(fontsize="small", title="theory (lines)\nsampled (points)", title_fontsize="small")
+    return axes
+
+
+def validation_zscores(data):
+    r"""Standardized deviations :math:`(s - t)/\mathrm{se}` of the sampled values from the theory for every row
+    and key of :func:`load_validation_transfer` (rows without a positive standard error are skipped; the source
+    order parameter :math:`Q_s`, shared by every row of a width, counts once per width): {key: array}."""
+    out, sources = {}, set()
+    for row in data["rows"]:
+        for key, th in row["theory"].items():
+            s = row["sampler"].get(key)
+            if s is None or not np.isfinite(s["se"]) or s["se"] <= 0:
+                continue
+            if key == "Q_s":  # one source run per width, repeated on every row of that width: count it once
+                if row["n_hidden"] in sources:
+                    continue
+                sources.add(row["n_hidden"])
+            out.setdefault(key, []).append((s["mean"] - th) / s["se"])
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def _difference(a, b):
+    """Mean and standard error of a - b for two independent estimates {"mean", "se"} (arrays)."""
+    return (np.asarray(a["mean"]) - np.asarray(b["mean"]),
+            np.sqrt(np.asarray(a["se"]) ** 2 + np.asarray(b["se"]) ** 2))
+
+
+def _width_positions(widths, top=None):
+    """x positions of widths on a log axis, ``inf`` one half-decade beyond the largest finite width."""
+    w = np.asarray(widths, dtype=np.float64)
+    finite = w[np.isfinite(w)]
+    top = np.log10(finite.max()) + 0.5 if top is None else top
+    return np.where(np.isfinite(w), np.log10(np.where(np.isfinite(w), w, 1.0)), top), top
+
+
+def _format_width_axis(ax, widths, top):
+    finite = np.asarray([w for w in widths if np.isfinite(w)], dtype=float)
+    ticks = [t for t in (25, 50, 100, 200, 400, 800, 1600, 3200) if finite.min() <= t <= finite.max()]
+    ax.set_xticks(list(np.log10(ticks)) + [top])
+    ax.set_xticklabels([str(t) for t in ticks] + [r"$\infty$"])
+    ax.set_xlabel(r"width $N_1$")
+
+
+def plot_width_effect(axes, result, metric=None):
+    r"""Two panels from the cached ``width_effect`` experiment (fixed :math:`P_s, P_t`, growing width):
+    (left) the optimal coupling :math:`\gamma^*` against :math:`N_1` for every relatedness; (right) the benefit
+    of frozen features :math:`E(0) - E(\infty)` (lines: theory; points: sampled networks, difference of the
+    two estimates with their standard errors added in quadrature)."""
+    th, sim = result.theory, result.simulation
+    metric = metric or result.parameters.get("metric", "mean_error")
+    widths = np.asarray(th["widths"], dtype=float)
+    x, top = _width_positions(widths)
+    ax, bx = axes
+    for j, (label, c) in enumerate(th["curves"].items()):
+        color = f"C{j}"
+        rho = c["relatedness"]
+        ax.plot(x, gamma_position(c["gamma_star"]), "o-", color=color, ms=4, label=rf"$\rho={rho:g}$")
+        bx.plot(x, np.asarray(c["E_zero"]) - np.asarray(c["E_inf"]), "-", color=color, label=rf"$\rho={rho:g}$ theory")
+        if sim is not None and label in sim["results"]:
+            g = np.asarray(sim["gammas"], dtype=float)
+            i0, iinf = int(np.flatnonzero(g == 0)[0]), int(np.flatnonzero(np.isinf(g))[0])
+            pts = [_difference({k: r[metric][k][i0] for k in ("mean", "se")},
+                               {k: r[metric][k][iinf] for k in ("mean", "se")}) for r in sim["results"][label]]
+            xs, _ = _width_positions(sim["widths"], top)
+            bx.errorbar(xs, [p[0] for p in pts], yerr=[p[1] for p in pts], fmt="s", color=color, mec="k", mew=0.6,
+                        capsize=3, label=rf"$\rho={rho:g}$ sampled")
+    format_gamma_axis(ax, axis="y", label=r"optimal coupling $\gamma^*$")
+    for a in (ax, bx):
+        _format_width_axis(a, widths, top)
+    bx.axhline(0, color="0.6", lw=0.8)
+    bx.set_ylabel(r"benefit of frozen features $E(0) - E(\infty)$")
+    ax.legend(fontsize="small")
+    bx.legend(fontsize="small", ncols=2)
+    return axes
+
+
+def plot_gamma_rho_maps(axes, map_result, relatedness_result=None, widths=("N1=100", "N1=inf")):
+    r"""The benefit :math:`E(0) - E(\gamma)` over (coupling, relatedness) from the cached ``map_gamma_rho``
+    experiment, one map per width in ``widths`` (same colour scale); with ``relatedness_result`` (the cached
+    ``relatedness_sweep``) a last panel of the benefit against :math:`\rho` at its sampled couplings (lines:
+    theory at the sampled width; points: sampled networks)."""
+    maps = map_result.theory["maps"]
+    vmax = max(float(np.nanmax(np.abs(maps[w]["benefit"]))) for w in widths)
+    mesh = None
+    for ax, w in zip(axes, widths):
+        m = maps[w]
+        name = w.replace("N1=", "").replace("inf", r"\infty")
+        mesh = plot_benefit_map(ax, m["gammas"], m["rhos"], m["benefit"], xlabel=r"coupling $\gamma$",
+                                ylabel=r"relatedness $\rho$", log_x=True, vmax=vmax, colorbar=False,
+                                title=rf"$N_1 = {name}$")
+    axes[0].figure.colorbar(mesh, ax=list(axes[:len(widths)]), label=r"benefit $E(0) - E(\gamma)$", shrink=0.8,
+                            location="bottom", aspect=40)
+    if relatedness_result is not None and len(axes) > len(widths):
+        ax = axes[len(widths)]
+        th, sim = relatedness_result.theory, relatedness_result.simulation
+        metric = map_result.theory.get("metric", "mean_error")
+        width = f"N1={relatedness_result.parameters['n_hidden']}"
+        g_th = np.asarray(th["gammas"], dtype=float)
+        E = np.asarray(th["curves"][width][metric])  # (n_rho, n_gamma)
+        g_sim = np.asarray(sim["gammas"], dtype=float)
+        for k, g in enumerate(g_sim):
+            if g == 0:
+                continue
+            j = int(np.flatnonzero((g_th == g) | (np.isinf(g_th) & np.isinf(g)))[0])
+            color = f"C{k}"
+            gname = r"\infty" if np.isinf(g) else f"{g:g}"
+            ax.plot(th["relatedness"], E[:, 0] - E[:, j], color=color, label=rf"$\gamma={gname}$ theory")
+            i0 = int(np.flatnonzero(g_sim == 0)[0])
+            pts = [_difference({s: r[metric][s][i0] for s in ("mean", "se")}, {s: r[metric][s][k] for s in ("mean", "se")})
+                   for r in sim["results"]]
+            ax.errorbar(sim["relatedness"], [p[0] for p in pts], yerr=[p[1] for p in pts], fmt="o", color=color,
+                        mec="k", mew=0.6, capsize=3, label=rf"$\gamma={gname}$ sampled")
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.set_xlabel(r"relatedness $\rho$")
+        ax.set_ylabel(r"benefit $E(0) - E(\gamma)$")
+        ax.set_title(rf"$N_1 = {relatedness_result.parameters['n_hidden']}$", fontsize="medium")
+        ax.legend(fontsize="small")
+    return axes
+
+
+def plot_alpha_rho_maps(axes, result):
+    r"""The benefit over (target load :math:`\alpha_t = P_t/N_1`, relatedness) from the cached ``map_alpha_rho``
+    experiment: frozen features (:math:`\gamma=\infty`) and the best coupling of the grid, same colour scale;
+    a third panel: the frozen-feature benefit against :math:`\alpha_t` at the sampled relatedness values
+    (lines: theory; points: sampled networks)."""
+    th, sim = result.theory, result.simulation
+    metric = th.get("metric", "mean_error")
+    a, r = np.asarray(th["alpha_targets"]), np.asarray(th["rhos"])
+    vmax = float(np.nanmax(np.abs(np.r_[np.ravel(th["benefit_inf"]), np.ravel(th["benefit_star"])])))
+    mesh = None
+    for ax, key, title in ((axes[0], "benefit_inf", r"frozen features, $\gamma=\infty$"),
+                           (axes[1], "benefit_star", r"best coupling $\gamma^*$")):
+        mesh = plot_benefit_map(ax, a, r, th[key], xlabel=r"target load $\alpha_t = P_t/N_1$",
+                                ylabel=r"relatedness $\rho$", log_x=True, vmax=vmax, colorbar=False, title=title)
+        ax.set_xticks(np.log10([0.05, 0.1, 0.2, 0.5, 1.0]))
+        ax.set_xticklabels(["0.05", "0.1", "0.2", "0.5", "1"])
+    axes[0].figure.colorbar(mesh, ax=list(axes[:2]), label=r"benefit $E(0) - E$", shrink=0.8, location="bottom",
+                            aspect=40)
+    if sim is not None and len(axes) > 2:
+        ax = axes[2]
+        n1 = th["n_hidden"]
+        for k, (rho, res) in enumerate(zip(sim["rhos"], sim["results"])):
+            i = int(np.argmin(np.abs(r - rho)))
+            color = f"C{k}"
+            ax.plot(a, np.asarray(th["benefit_inf"])[i], color=color, label=rf"$\rho={rho:g}$ theory")
+            m, se = _difference(res["gamma_zero"][metric], res["gamma_inf"][metric])
+            ax.errorbar(np.asarray(sim["n_targets"]) / n1, m, yerr=se, fmt="o", color=color, mec="k", mew=0.6,
+                        capsize=3, label=rf"$\rho={rho:g}$ sampled")
+        ax.set_xscale("log")
+        ax.set_xticks([0.05, 0.1, 0.2, 0.5, 1.0])
+        ax.set_xticklabels(["0.05", "0.1", "0.2", "0.5", "1"])
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.set_xlabel(r"target load $\alpha_t = P_t/N_1$")
+        ax.set_ylabel(r"benefit $E(0) - E(\infty)$")
+        ax.set_title(rf"$N_1 = {n1:g}$, $\gamma=\infty$", fontsize="medium")
+        ax.legend(fontsize="small")
+    return axes
+
+
+def plot_source_size(ax, result, n_targets=None):
+    r"""The benefit of frozen features :math:`E(0) - E(\infty)` against the source size :math:`P_s`, one line per
+    target size :math:`P_t`, from the cached ``source_size`` experiment (lines: theory; points: sampled networks,
+    difference of two independent estimates with their standard errors added in quadrature). ``n_targets``:
+    the target sizes to draw (default: every theory target size). Returns the theory values drawn as
+    {P_t: array over the theory source sizes}."""
+    th, sim = result.theory, result.simulation
+    metric = th.get("metric", "mean_error")
+    ns = np.asarray(th["n_sources"], dtype=float)
+    nts = [int(t) for t in th["n_targets"]]
+    chosen = nts if n_targets is None else [int(t) for t in n_targets]
+    benefit = np.asarray(th["E_zero"], dtype=float) - np.asarray(th["E_inf"], dtype=float)
+    sim_targets = [int(t) for t in sim["n_targets"]] if sim is not None else []
+    out = {}
+    for k, nt in enumerate(chosen):
+        if nt not in nts:
+            raise ValueError(f"P_t={nt} is not among the theory target sizes {nts}")
+        color = f"C{k}"
+        out[nt] = benefit[nts.index(nt)]
+        ax.plot(ns, out[nt], color=color, label=rf"$P_t={nt}$ theory")
+        if nt in sim_targets:
+            i = sim_targets.index(nt)
+            m, se = _difference({s: np.asarray(sim["gamma_zero"][metric][s])[i] for s in ("mean", "se")},
+                                sim["gamma_inf"][i][metric])
+            ax.errorbar(np.asarray(sim["n_sources"], dtype=float), m, yerr=se, fmt="o", color=color, mec="k",
+                        mew=0.6, capsize=3, label=rf"$P_t={nt}$ sampled")
+    ax.set_xscale("log")
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.set_xlabel(r"source size $P_s$")
+    ax.set_ylabel(r"benefit of frozen features $E(0) - E(\infty)$")
+    ax.set_title(rf"$N_1 = {result.parameters['n_hidden']}$, $\rho = {th['relatedness']:g}$", fontsize="medium")
+    ax.legend(fontsize="small", ncols=2)
+    return out
