@@ -75,8 +75,18 @@ def test_saddle_point_is_stationary_with_the_expected_signature():
     h = 1e-6
     grad = [(fp.action(**{k: v + h}) - fp.action(**{k: v - h})) / (2 * h) for k, v in zip(("Q_t", "Q_tt", "Q_st"), theta)]
     np.testing.assert_allclose(grad, 0, atol=1e-7)
-    eig = np.array(fp.solver_info_["target"]["hessian_eigenvalues"])
+    H = fp.action_hessian()
+    H_fd = np.array([[(fp.action(**{a: va + h, b: vb + h}) - fp.action(**{a: va + h, b: vb - h})
+                       - fp.action(**{a: va - h, b: vb + h}) + fp.action(**{a: va - h, b: vb - h})) / (4 * h * h)
+                      if a != b else (fp.action(**{a: va + h}) - 2 * fp.action() + fp.action(**{a: va - h})) / (h * h)
+                      for b, vb in zip(("Q_t", "Q_tt", "Q_st"), theta)]
+                     for a, va in zip(("Q_t", "Q_tt", "Q_st"), theta)])
+    np.testing.assert_allclose(H, H_fd, atol=2e-3 * np.abs(H).max())
+    eig = np.linalg.eigvalsh(H)
     assert np.sum(eig < 0) == 2 and np.sum(eig > 0) == 1  # maximum in two directions, minimum in one
+    # the solver's own (secant) Hessian has the same signature
+    eig_solver = np.array(fp.solver_info_["target"]["hessian_eigenvalues"])
+    assert np.sum(eig_solver < 0) == 2 and np.sum(eig_solver > 0) == 1
     assert fp.solver_info_["target"]["residual"] < 1e-9
 
 

@@ -226,12 +226,12 @@ def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start
     r"""Find the stationary point of :math:`\phi(Q_t, Q_{tt}, Q_{st})` (book Eq. ``ch06-phi``, theorem
     ``ch06-thm-action``; a saddle, see the book's section "The stationary point is a saddle").
 
-    Newton's method with the analytic Hessian, backtracking to stay in the physical region
+    Broyden's secant method, backtracking to stay in the physical region
     (:math:`Q_t > Q_{tt} \ge Q_{st}^2/Q_s`, :math:`D` positive definite) and to decrease
-    :math:`|\nabla\phi|`. Given a ``hessian`` from a nearby problem (a warm start, e.g. the previous
-    coupling of a slider), Broyden's secant updates replace the exact Hessian: each step then costs
-    one gradient (a Cholesky factorization and two matrix products) instead of five products; if
-    that does not converge, exact Newton takes over. A cold start uses the single-network saddle of
+    :math:`|\nabla\phi|`: it starts from a ``hessian`` of a nearby problem (a warm start, e.g. the
+    previous coupling of a slider) or else from the analytic Hessian at the start, and then each step
+    costs one gradient (a Cholesky factorization and two matrix products) instead of the five products
+    of an exact Hessian. If that does not converge, Newton's method with the analytic Hessian takes over. A cold start uses the single-network saddle of
     the target data with the target kernel, :math:`(Q_t, Q_{tt}, Q_{st}) = (Q^*_{K_{tt}}, 0, 0)`.
 
     Returns ``(theta, info)`` with theta = (Q_t, Q_tt, Q_st); info gives the method, the number of
@@ -264,13 +264,19 @@ def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start
         return th, {"method": method, "iterations": steps, "residual": float(np.max(np.abs(g))),
                     "hessian": h, "hessian_eigenvalues": np.linalg.eigvalsh(h).tolist()}
 
-    if hessian is not None:  # Broyden's method from a warm start
-        out = gradient(theta, 1)
+    method = "Broyden (secant) updates from a warm start"
+    first = None
+    if hessian is None:  # cold start: one exact Hessian, then secant updates (each step costs one gradient)
+        first = gradient(theta, 2)
+        if first is not None:
+            hessian, method = first[1], "Broyden (secant) updates from the exact Hessian at the start"
+    if hessian is not None:
+        out = first if first is not None else gradient(theta, 1)
         if out is not None:
             th, g, H = theta, out[0], np.array(hessian, dtype=np.float64)
-            for it in range(30):
+            for it in range(min(30, max_iter)):
                 if np.max(np.abs(g)) < tol:  # the secant Hessian is kept for the next warm start
-                    return done(th, g, H, it, "Broyden (secant) updates from a warm start")
+                    return done(th, g, H, it, method)
                 try:
                     step = -np.linalg.solve(H, g)
                 except np.linalg.LinAlgError:
@@ -506,6 +512,17 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         y = check_targets(y, X.shape[0], "y")
         mean, var = self.predict(X, return_var=True)
         return float(np.mean((y - mean) ** 2 + var))
+
+    def action_hessian(self):
+        r"""The exact (analytic) Hessian of the action :math:`\phi` in :math:`(Q_t, Q_{tt}, Q_{st})` at the
+        stationary point, whose eigenvalue signs show the kind of saddle (``solver_info_`` keeps the
+        solver's own, possibly secant, approximation)."""
+        self._check_fitted()
+        p = self._checked_params()
+        op = self.order_parameters_
+        theta = np.array([op["Q_t"], op["Q_tt"], op["Q_st"]])
+        return transfer_action(theta, self._tk, self.y_target_, op["Q_s"], p["n_hidden"], p["temperature"],
+                               p["lambda1"], order=2)[2]
 
     def action(self, Q_t=None, Q_tt=None, Q_st=None):
         r"""The action :math:`\phi(Q_t, Q_{tt}, Q_{st})` of book Eq. ``ch06-phi``; arguments left out take their saddle-point values

@@ -398,9 +398,9 @@ def saddle_panel(*, gamma=1.0, rho=0.9, alpha_target=0.3, n_hidden=100, alpha_so
             raise RuntimeError("no stationary point found at this coupling")
         slices = plot_action_slices(axes, est, math=False)
         _rescale(*axes)
-        ev = est.solver_info_["target"]["hessian_eigenvalues"]
+        ev = np.linalg.eigvalsh(est.action_hessian()).tolist()
         op = est.order_parameters_
-        sig = "" if ev is None else "Hessian eigenvalues " + ", ".join(f"{e:+.3g}" for e in ev)
+        sig = "Hessian eigenvalues " + ", ".join(f"{e:+.3g}" for e in ev)
         fig.suptitle(f"Pₜ = {pt}, N₁ = {n_hidden}, ρ = {rho:g}, γ = {_fmt(gamma)}:  Qₜ = {op['Q_t']:.3f}, "
                      f"Qₜₜ = {op['Q_tt']:.3f}, Qₛₜ = {op['Q_st']:.3f}.   {sig}", fontsize="medium")
         return {"slices": slices, "order_parameters": dict(op), "hessian_eigenvalues": ev}

@@ -1,0 +1,77 @@
+r"""Figures of the accuracy atlas (book page "How accurate is the theory?").
+
+Data come from :mod:`tflmini.experiments.atlas` (tables of relative deviations between theory and sampled
+networks); the functions here only draw. No NaN reaches a figure: points without a finite deviation are
+dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import TwoSlopeNorm
+
+from .experiments.atlas import combine_points, fit_power_law
+from .plotting import plot_simulation
+
+__all__ = ["plot_deviation_map", "plot_finite_size_scaling"]
+
+
+def plot_deviation_map(ax, x, y, dev, dev_se, *, vmax=None, cmap="RdBu_r", annotate=True, size=900, xticks=None,
+                       yticks=None):
+    r"""Map of relative deviations (in %) over two parameters ``x`` and ``y`` (both drawn on log axes):
+    one coloured square per distinct point (duplicates merged by :func:`combine_points`), blue where the
+    sampled networks lie below the theory, red above, annotated with the value. Tick marks at ``xticks`` /
+    ``yticks`` (default: the values present). Returns the scatter (for a colour bar)."""
+    x, y, d, s, _ = combine_points(x, y, dev, dev_se)
+    if x.size == 0:
+        raise ValueError("no finite atlas points to draw")
+    d, s = 100 * d, 100 * s
+    vmax = float(np.max(np.abs(d))) if vmax is None else float(vmax)
+    vmax = max(vmax, 1e-6)
+    sc = ax.scatter(x, y, c=d, s=size, marker="s", cmap=cmap, norm=TwoSlopeNorm(0.0, -vmax, vmax),
+                    edgecolors="0.3", linewidths=0.5)
+    if annotate:
+        for a, b, v, e in zip(x, y, d, s):
+            strong = abs(v) > 0.6 * vmax
+            ax.annotate(f"{v:+.1f}", (a, b), ha="center", va="center", fontsize="x-small",
+                        color="white" if strong else "black")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    xt = np.unique(x) if xticks is None else np.asarray(xticks, dtype=float)
+    yt = np.unique(y) if yticks is None else np.asarray(yticks, dtype=float)
+    ax.set_xticks(xt, [f"{v:g}" for v in xt])
+    ax.set_yticks(yt, [f"{v:g}" for v in yt])
+    ax.minorticks_off()
+    pad = 1.35  # room for the squares around the outermost ticks (log axes)
+    ax.set_xlim(xt.min() / pad, xt.max() * pad)
+    ax.set_ylim(yt.min() / pad, yt.max() * pad)
+    return sc
+
+
+def plot_finite_size_scaling(ax, n_hidden, dev, dev_se, *, color="C0", marker="o", label="", fit=True,
+                             min_z=2.0):
+    r"""Magnitude of the relative deviation (in %) against :math:`1/N_1` on log-log axes, with one standard
+    error, and the weighted power-law fit :math:`|\Delta| = c\,N_1^{-s}` through the points that differ from
+    zero by more than ``min_z`` standard errors (:func:`fit_power_law`; drawn if at least two such points).
+    Returns ``(s, s_err)`` (NaN without a fit)."""
+    n, d, e = (np.asarray(a, dtype=float) for a in (n_hidden, dev, dev_se))
+    ok = np.isfinite(n) & np.isfinite(d) & np.isfinite(e)
+    n, d, e = n[ok], d[ok], e[ok]
+    mag = np.abs(d)
+    resolved = mag > min_z * e
+    s, s_err = np.nan, np.nan
+    if fit and resolved.sum() >= 2:
+        s, s_err, c = fit_power_law(n[resolved], mag[resolved], e[resolved])
+        grid = np.geomspace(n[resolved].min(), n[resolved].max(), 20)
+        ax.plot(1.0 / grid, 100 * c * grid**-s, color=color, lw=1.2, ls="--")
+        err = "" if not np.isfinite(s_err) else f" ± {s_err:.2f}"
+        label = f"{label} (slope {s:.2f}{err})"
+    # unresolved points (within min_z standard errors of zero) are drawn open
+    plot_simulation(ax, 1.0 / n[resolved], 100 * mag[resolved], 100 * e[resolved], color=color, marker=marker,
+                    label=label)
+    if (~resolved).any():
+        plot_simulation(ax, 1.0 / n[~resolved], 100 * mag[~resolved], 100 * e[~resolved], color=color,
+                        marker=marker, mfc="none")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    return s, s_err

@@ -1,0 +1,521 @@
+r"""Accuracy atlas: how far the theory can be trusted, measured against sampled finite networks.
+
+Every atlas point is one training set, solved by the theory (fast part) and sampled by the
+Metropolis-adjusted split-HMC sampler (slow part; no step-size bias whatever the step, see
+:mod:`tflmini.sampler`). Each simulated point stores the sampler diagnostics: acceptance, step size,
+leapfrog steps, divergences, effective sample sizes and split R-hat of its traces, and its run time.
+
+Registered experiments (``python -m tflmini.experiments run NAME [--quick]``):
+
+``atlas_alpha``
+    single network at fixed input dimension :math:`N_0`, loads :math:`\alpha = P/N_1` from 0.1 to 4, several
+    widths, erf and linear activations (deviation map over load and width).
+``atlas_temperature``
+    single network at two sizes with :math:`N_0 = N_1/2`, :math:`\alpha = 1`, temperatures 0.01 to 1.
+``atlas_width``
+    finite-size scaling in the proportional limit: :math:`N_1` grows at fixed :math:`\alpha = P/N_1` *and*
+    fixed :math:`N_0/N_1` (hence fixed :math:`P/N_0`), for two ratios :math:`N_0/N_1`.
+``atlas_tasks``
+    the same sequence (:math:`N_0 = N_1/2`) on several independent training sets per size: how much the
+    deviation varies from one data set to another, which the sampler's error bars do not include.
+``atlas_transfer``
+    Franz-Parisi transfer (order parameters :math:`Q_s, Q_t, Q_{st}, Q_{tt}` and test errors) over the coupling
+    :math:`\gamma` at two relatedness values, with :math:`N_0 = N_1/2`.
+
+:func:`atlas_points` gathers these results, together with the cached validation runs that fit
+(``data/validation_single_network.json``, ``data/validation_transfer.json``), into one table of relative
+deviations (sampled minus theory, divided by theory) with error bars.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..renormalization import KernelRenormalization
+from ..sampler import BayesianNetworkSampler
+from ..tasks import make_teacher_task
+from ..transfer import FranzParisiTransfer
+from ..transfer_sampler import KEYS as TRANSFER_KEYS
+from ._base import Experiment, register
+from ._common import MODEL, SYNTHETIC, gamma_list, loop, make_sampler, make_task, rng_for
+
+SINGLE_KEYS = ("Q", "gibbs_error", "mean_error")
+DIAGNOSTIC_KEYS = ("acceptance", "warmup_acceptance", "step_size", "n_leapfrog", "divergences", "ess_Q", "rhat_Q",
+                   "ess_test_error", "rhat_test_error")
+SINGLE_SAMPLER = {"n_chains": 4, "n_warmup": 120, "n_samples": 200}
+QUICK_SINGLE_SAMPLER = {"n_chains": 3, "n_warmup": 10, "n_samples": 12}
+
+
+# -- single-network points ----------------------------------------------------------------------------
+
+def _single_points(p):
+    """The (activation, N1, N0, P, T) points of a single-network atlas experiment, in run order."""
+    kind = p["grid"]["kind"]
+    g = p["grid"]
+    pts = []
+    if kind == "alpha":
+        for act in g["activations"]:
+            for n1 in g["widths"]:
+                for a in g["alphas"]:
+                    P = max(1, int(round(a * n1)))
+                    if P <= g["max_P"]:
+                        pts.append((act, n1, p["n_features"], P, p["temperature"]))
+    elif kind == "temperature":
+        for n1 in g["widths"]:
+            for T in g["temperatures"]:
+                pts.append((p["activation"], n1, int(round(g["n0_over_n1"] * n1)), int(round(g["alpha"] * n1)), T))
+    elif kind == "width":
+        for r in g["n0_over_n1"]:
+            for n1 in g["widths"]:
+                for _ in range(g.get("n_tasks", 1)):  # independent training sets at the same sizes
+                    pts.append((p["activation"], n1, int(round(r * n1)), int(round(g["alpha"] * n1)),
+                                p["temperature"]))
+    else:
+        raise ValueError(f"unknown atlas grid kind {kind!r}")
+    return pts
+
+
+def _point_task(p, i, n0, P):
+    return make_teacher_task(P, p["n_test"], n0, teacher=p["teacher"], noise=p["noise"],
+                             seed=rng_for(p["seed"], 100, i))
+
+
+def _columns(pts):
+    act, n1, n0, P, T = zip(*pts)
+    n1, P = np.array(n1, dtype=float), np.array(P, dtype=float)
+    return {"activation": list(act), "n_hidden": n1, "n_features": np.array(n0, dtype=float), "P": P,
+            "temperature": np.array(T, dtype=float), "alpha": P / n1, "P_over_N0": P / np.array(n0, dtype=float)}
+
+
+def single_theory(p, progress):
+    """Kernel renormalization at every point: Q and the two test errors."""
+    pts = _single_points(p)
+    out = {**_columns(pts), **{k: [] for k in SINGLE_KEYS}}
+    for i, (act, n1, n0, P, T) in enumerate(loop(pts, "theory points", progress)):
+        task = _point_task(p, i, n0, P)
+        kr = KernelRenormalization(n1, T, p["lambda0"], p["lambda1"], act).fit(task.X_train, task.y_train)
+        out["Q"].append(kr.Q_)
+        out["gibbs_error"].append(kr.gibbs_error(task.X_test, task.y_test))
+        out["mean_error"].append(kr.mean_error(task.X_test, task.y_test))
+    return out
+
+
+def _diagnostics(diag, store):
+    for k in DIAGNOSTIC_KEYS:
+        v = diag.get(k)
+        store[k].append(np.nan if v is None else float(v))
+
+
+def single_simulation(p, progress):
+    """The sampler at every point: mean and standard error of Q, train and test errors, diagnostics, seconds."""
+    pts = _single_points(p)
+    keys = ("Q", "train_error") + SINGLE_KEYS[1:]
+    out = {**_columns(pts), **{k: {"mean": [], "se": []} for k in keys}, "seconds": [],
+           "diagnostics": {k: [] for k in DIAGNOSTIC_KEYS}}
+    for i, (act, n1, n0, P, T) in enumerate(loop(pts, "sampled points", progress)):
+        task = _point_task(p, i, n0, P)
+        s = BayesianNetworkSampler(n1, T, p["lambda0"], p["lambda1"], act, **p["sampler"],
+                                   seed=rng_for(p["seed"], 200, i), progress=False)
+        t0 = time.perf_counter()
+        res = s.sample(task.X_train, task.y_train, task.X_test, task.y_test)
+        out["seconds"].append(time.perf_counter() - t0)
+        summary = res.summary()
+        for k in keys:
+            out[k]["mean"].append(summary[k][0])
+            out[k]["se"].append(summary[k][1])
+        _diagnostics(res.diagnostics, out["diagnostics"])
+        if not progress:
+            print(f"  [{p['experiment']}] {act} N1={n1} N0={n0} P={P} T={T:g}: gibbs {summary['gibbs_error'][0]:.4f}"
+                  f"±{summary['gibbs_error'][1]:.4f}  acc {res.diagnostics['acceptance']:.2f}  "
+                  f"({out['seconds'][-1]:.0f} s)", flush=True)
+    return out
+
+
+_SINGLE_BASE = {**SYNTHETIC, **MODEL, "n_test": 400, "sampler": SINGLE_SAMPLER}
+_SCALED_BASE = {k: v for k, v in _SINGLE_BASE.items() if k != "n_features"}  # N0 set by the grid
+
+ATLAS_ALPHA = register(Experiment(
+    name="atlas_alpha",
+    title="Accuracy atlas: theory vs sampled networks over the load alpha and the width (fixed N0)",
+    findings=(),
+    params={**_SINGLE_BASE, "seed": 31,
+            "grid": {"kind": "alpha", "activations": ["erf", "linear"], "widths": [50, 100, 200],
+                     "alphas": [0.1, 0.5, 1.0, 2.0, 4.0], "max_P": 400}},
+    quick={"n_features": 8, "n_test": 40, "sampler": QUICK_SINGLE_SAMPLER,
+           "grid": {"widths": [6, 12], "alphas": [0.5, 2.0], "max_P": 30}},
+    theory=single_theory,
+    simulation=single_simulation,
+))
+
+ATLAS_TEMPERATURE = register(Experiment(
+    name="atlas_temperature",
+    title="Accuracy atlas: theory vs sampled networks over the temperature (alpha = 1, N0 = N1/2)",
+    findings=(),
+    params={**_SCALED_BASE, "seed": 32,
+            "grid": {"kind": "temperature", "widths": [100, 200], "temperatures": [0.01, 0.05, 0.2, 1.0],
+                     "alpha": 1.0, "n0_over_n1": 0.5}},
+    quick={"n_test": 40, "sampler": QUICK_SINGLE_SAMPLER,
+           "grid": {"widths": [10], "temperatures": [0.05, 1.0]}},
+    theory=single_theory,
+    simulation=single_simulation,
+))
+
+ATLAS_WIDTH = register(Experiment(
+    name="atlas_width",
+    title="Accuracy atlas: finite-size scaling at fixed alpha = P/N1 and fixed N0/N1",
+    findings=(),
+    params={**_SCALED_BASE, "seed": 33,
+            "grid": {"kind": "width", "widths": [50, 100, 200, 400], "alpha": 1.0, "n0_over_n1": [0.5, 1.0]}},
+    quick={"n_test": 40, "sampler": QUICK_SINGLE_SAMPLER,
+           "grid": {"widths": [8, 16], "n0_over_n1": [0.5]}},
+    theory=single_theory,
+    simulation=single_simulation,
+))
+
+ATLAS_TASKS = register(Experiment(
+    name="atlas_tasks",
+    title="Accuracy atlas: spread of the deviation over independent training sets (alpha = 1, N0 = N1/2)",
+    findings=(),
+    params={**_SCALED_BASE, "seed": 35,
+            "grid": {"kind": "width", "widths": [50, 100, 200, 400], "alpha": 1.0, "n0_over_n1": [0.5], "n_tasks": 4}},
+    quick={"n_test": 40, "sampler": QUICK_SINGLE_SAMPLER,
+           "grid": {"widths": [8], "n_tasks": 2}},
+    theory=single_theory,
+    simulation=single_simulation,
+))
+
+
+# -- transfer points ----------------------------------------------------------------------------------
+
+def _transfer_groups(p):
+    """(N1, N0, rho) groups; the source task (hence its sampled snapshots) is shared by the rhos of a width."""
+    return [(n1, int(round(p["n0_over_n1"] * n1)), rho) for n1 in p["widths"] for rho in p["rhos"]]
+
+
+def _transfer_task(p, n1, n0, rho):
+    q = {**p, "n_features": n0, "n_source": int(round(p["alpha_source"] * n1)),
+         "n_target": int(round(p["alpha_target"] * n1)), "seed": int(p["seed"]) + n1}
+    return make_task(q, rho)
+
+
+def _transfer_columns(p):
+    groups = _transfer_groups(p)
+    gammas = gamma_list(p["gammas"])
+    rows = [(n1, n0, rho, g) for (n1, n0, rho) in groups for g in gammas]
+    n1, n0, rho, g = (np.array(c, dtype=float) for c in zip(*rows))
+    return {"n_hidden": n1, "n_features": n0, "rho": rho, "gamma": g,
+            "P_source": np.round(p["alpha_source"] * n1), "P_target": np.round(p["alpha_target"] * n1)}
+
+
+def transfer_theory(p, progress):
+    """Franz-Parisi theory at every (width, rho, gamma): order parameters and test errors."""
+    out = {**_transfer_columns(p), **{k: [] for k in TRANSFER_KEYS}}
+    gammas = gamma_list(p["gammas"])
+    for n1, n0, rho in loop(_transfer_groups(p), "theory groups", progress):
+        task = _transfer_task(p, n1, n0, rho)
+        S, T = task.source, task.target
+        fp = FranzParisiTransfer(n1, 0.0, p["temperature"], p["lambda0"], p["lambda1"], p["activation"])
+        fp.fit(S.X_train, S.y_train, T.X_train, T.y_train)
+        for g in gammas:
+            th = fp.with_gamma(g)
+            for k in ("Q_s", "Q_t", "Q_st", "Q_tt"):
+                out[k].append(th.order_parameters_[k])
+            out["gibbs_error"].append(th.gibbs_error(T.X_test, T.y_test))
+            out["mean_error"].append(th.mean_error(T.X_test, T.y_test))
+    return out
+
+
+def transfer_simulation(p, progress):
+    """The Franz-Parisi protocol sampled at every (width, rho): quenched means and standard errors over source
+    snapshots, the acceptance of the source run and of each target run, and the seconds per group."""
+    out = {**_transfer_columns(p), **{k: {"mean": [], "se": []} for k in TRANSFER_KEYS}, "seconds": [],
+           "source_acceptance": [], "source_rhat_Q": [], "source_ess_Q": [], "target_acceptance": [],
+           "target_rhat_Q": []}
+    gammas = gamma_list(p["gammas"])
+    source, width = None, None
+    for j, (n1, n0, rho) in enumerate(loop(_transfer_groups(p), "sampled groups", progress)):
+        task = _transfer_task(p, n1, n0, rho)
+        S, T = task.source, task.target
+        t0 = time.perf_counter()
+        if width != n1:
+            sampler = make_sampler(n1, p, rng_for(p["seed"], 300, n1), False)
+            source, width = sampler.sample_source(S.X_train, S.y_train), n1
+        res = sampler.sample_targets(source, T.X_train, T.y_train, T.X_test, T.y_test, list(gammas))
+        out["seconds"].append(time.perf_counter() - t0)
+        for k in TRANSFER_KEYS:
+            out[k]["mean"].extend(np.asarray(res.mean[k], dtype=float))
+            out[k]["se"].extend(np.asarray(res.stderr[k], dtype=float))
+        ds = res.diagnostics["source"]
+        for g in gammas:
+            dt = res.diagnostics["targets"]["inf" if np.isinf(g) else f"{g:g}"]
+            out["source_acceptance"].append(ds["acceptance"])
+            out["source_rhat_Q"].append(ds["rhat_Q"])
+            out["source_ess_Q"].append(ds["ess_Q"])
+            # gamma = inf is exact given the source (no target chain): acceptance 1 by construction
+            out["target_acceptance"].append(dt.get("acceptance", 1.0))
+            out["target_rhat_Q"].append(dt.get("rhat_Q", 1.0))
+        if not progress:
+            print(f"  [{p['experiment']}] N1={n1} N0={n0} rho={rho:g}: gibbs "
+                  + ", ".join(f"{m:.4f}" for m in res.mean["gibbs_error"]) + f"  ({out['seconds'][-1]:.0f} s)",
+                  flush=True)
+    return out
+
+
+ATLAS_TRANSFER = register(Experiment(
+    name="atlas_transfer",
+    title="Accuracy atlas: transfer order parameters and errors over gamma and rho (N0 = N1/2)",
+    findings=(),
+    params={**{k: v for k, v in SYNTHETIC.items() if k != "n_features"}, **MODEL, "seed": 34, "n_test": 300,
+            "widths": [100, 200], "n0_over_n1": 0.5,
+            "alpha_source": 1.0, "alpha_target": 0.3, "rhos": [0.5, 0.9], "gammas": [0.0, 0.3, 1.0, 3.0, 10.0, "inf"],
+            "sampler": {"n_source_chains": 4, "snapshots_per_chain": 3, "snapshot_every": 10, "source_warmup": 150,
+                        "target_warmup": 60, "target_samples": 60}},
+    quick={"n_test": 40, "widths": [12], "rhos": [0.9], "gammas": [0.0, 1.0, "inf"],
+           "sampler": {"n_source_chains": 2, "snapshots_per_chain": 2, "snapshot_every": 3, "source_warmup": 10,
+                       "target_warmup": 8, "target_samples": 8}},
+    theory=transfer_theory,
+    simulation=transfer_simulation,
+))
+
+
+# -- the atlas table ----------------------------------------------------------------------------------
+
+SINGLE_EXPERIMENTS = ("atlas_alpha", "atlas_temperature", "atlas_width", "atlas_tasks")
+#: Relative deviations of quantities whose predicted value is below this (e.g. Q_st at gamma = 0) are NaN.
+SMALL = 1e-3
+
+
+def relative_deviation(theory, mean, se, small=SMALL):
+    r"""Relative deviation of sampled from predicted values, :math:`(s - t)/|t|`, and its standard error
+    :math:`\mathrm{se}(s)/|t|` (the theory is deterministic); NaN where :math:`|t| <` ``small``.
+    Negative: the sampled networks have a smaller value than the theory predicts."""
+    t = np.asarray(theory, dtype=float)
+    m, s = np.asarray(mean, dtype=float), np.asarray(se, dtype=float)
+    ok = np.abs(t) >= small
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ok, (m - t) / np.abs(t), np.nan), np.where(ok, s / np.abs(t), np.nan)
+
+
+def _empty_single():
+    cols = ("source", "activation", "n_hidden", "n_features", "P", "temperature", "acceptance", "rhat_Q", "ess_Q",
+            "seconds")
+    out = {c: [] for c in cols}
+    for k in SINGLE_KEYS:
+        out[k] = {"theory": [], "mean": [], "se": []}
+    return out
+
+
+def _add_single(out, source, act, n1, n0, P, T, theory, sampled, diag, seconds):
+    for c, v in (("source", source), ("activation", act), ("n_hidden", n1), ("n_features", n0), ("P", P),
+                 ("temperature", T), ("acceptance", diag.get("acceptance", np.nan)),
+                 ("rhat_Q", diag.get("rhat_Q", np.nan)), ("ess_Q", diag.get("ess_Q", np.nan)), ("seconds", seconds)):
+        out[c].append(v)
+    for k in SINGLE_KEYS:
+        out[k]["theory"].append(float(theory[k]))
+        out[k]["mean"].append(float(sampled[k]["mean"]))
+        out[k]["se"].append(float(sampled[k]["se"]))
+
+
+def _finish(out, keys):
+    for c, v in list(out.items()):
+        if c in keys:
+            d = {s: np.asarray(x, dtype=float) for s, x in v.items()}
+            d["dev"], d["dev_se"] = relative_deviation(d["theory"], d["mean"], d["se"])
+            out[c] = d
+        elif c not in ("source", "activation"):
+            out[c] = np.asarray(v, dtype=float)
+    return out
+
+
+def single_network_atlas(*, quick=False, directory=None, include_cached_validation=True):
+    r"""Every single-network atlas point, theory against sampled networks, as one table.
+
+    Reads the atlas experiments (:data:`SINGLE_EXPERIMENTS`, skipping any not cached yet) and, with
+    ``include_cached_validation``, the rows of ``data/validation_single_network.json`` and
+    ``data/accuracy_input_dimension.json`` (theory and sampler at matching parameters, reused rather than
+    recomputed).
+
+    Returns
+    -------
+    dict of columns (one entry per point): ``source`` (experiment or file), ``activation``, ``n_hidden``,
+    ``n_features``, ``P``, ``temperature``, ``alpha`` (P/N1), ``P_over_N0``, ``N0_over_N1``, ``acceptance``, ``rhat_Q``,
+    ``ess_Q``, ``seconds`` (sampler wall time), and for each of Q, gibbs_error, mean_error a dict with
+    ``theory``, ``mean``, ``se`` (sampled) and ``dev``, ``dev_se`` (:func:`relative_deviation`).
+    """
+    from ._base import load
+    from ._cache import CacheError
+
+    out = _empty_single()
+    for name in SINGLE_EXPERIMENTS:
+        try:
+            r = load(name, quick=quick, directory=directory, require_simulation=True)
+        except CacheError:
+            continue
+        th, sim = r.theory, r.simulation
+        for i, act in enumerate(th["activation"]):
+            diag = {k: sim["diagnostics"][k][i] for k in ("acceptance", "rhat_Q", "ess_Q")}
+            _add_single(out, name, act, th["n_hidden"][i], th["n_features"][i], th["P"][i], th["temperature"][i],
+                        {k: th[k][i] for k in SINGLE_KEYS},
+                        {k: {"mean": sim[k]["mean"][i], "se": sim[k]["se"][i]} for k in SINGLE_KEYS},
+                        diag, sim["seconds"][i])
+    if include_cached_validation:
+        from ..results import ResultsError, load_input_dimension, load_validation
+
+        try:
+            v = load_validation(require_complete=True)
+        except ResultsError:
+            v = None
+        if v is not None:
+            pv = v["parameters"]
+            for row in v["rows"]:
+                _add_single(out, "validation_single_network", row["activation"], row["n_hidden"], pv["n_features"],
+                            row["P"], pv["temperature"], row["theory"], row["sampler"], row.get("diagnostics", {}),
+                            row.get("seconds", np.nan))
+        try:
+            d = load_input_dimension()
+        except ResultsError:
+            d = None
+        if d is not None:
+            pd, grid = d["parameters"], d["parameters"]["grid"]
+            for row in d["rows"]:
+                _add_single(out, "accuracy_input_dimension", pd["activation"], grid["n_hidden"], row["n_features"],
+                            grid["P"], pd["temperature"], row["theory"], row["sampler"], row.get("diagnostics", {}),
+                            row.get("seconds", np.nan))
+    out = _finish(out, SINGLE_KEYS)
+    out["alpha"] = out["P"] / out["n_hidden"] if out["P"].size else np.zeros(0)
+    out["P_over_N0"] = out["P"] / out["n_features"] if out["P"].size else np.zeros(0)
+    out["N0_over_N1"] = out["n_features"] / out["n_hidden"] if out["P"].size else np.zeros(0)
+    return out
+
+
+def transfer_atlas(*, quick=False, directory=None, include_cached_validation=True):
+    r"""Every transfer atlas point (``atlas_transfer`` and, with ``include_cached_validation``, the rows of
+    ``data/validation_transfer.json``) as one table: columns ``source``, ``n_hidden``, ``n_features``, ``rho``,
+    ``gamma``, ``P_source``, ``P_target``, ``source_acceptance``, ``target_acceptance`` and, for each of
+    Q_s, Q_t, Q_st, Q_tt, gibbs_error, mean_error, a dict ``theory``, ``mean``, ``se``, ``dev``, ``dev_se``.
+    The relative deviation of a quantity predicted below :data:`SMALL` in magnitude (Q_st and Q_tt at
+    gamma = 0, rho = 0) is NaN."""
+    from ._base import load
+    from ._cache import CacheError
+
+    cols = ("source", "n_hidden", "n_features", "rho", "gamma", "P_source", "P_target", "source_acceptance",
+            "target_acceptance")
+    out = {c: [] for c in cols}
+    for k in TRANSFER_KEYS:
+        out[k] = {"theory": [], "mean": [], "se": []}
+
+    def add(source, n1, n0, rho, g, ps, pt, th, sim, acc_s, acc_t):
+        for c, val in zip(cols, (source, n1, n0, rho, g, ps, pt, acc_s, acc_t)):
+            out[c].append(val)
+        for k in TRANSFER_KEYS:
+            out[k]["theory"].append(float(th[k]))
+            out[k]["mean"].append(float(sim[k]["mean"]))
+            out[k]["se"].append(float(sim[k]["se"]))
+
+    try:
+        r = load("atlas_transfer", quick=quick, directory=directory, require_simulation=True)
+    except CacheError:
+        r = None
+    if r is not None:
+        th, sim = r.theory, r.simulation
+        for i in range(len(th["gamma"])):
+            add("atlas_transfer", th["n_hidden"][i], th["n_features"][i], th["rho"][i], th["gamma"][i],
+                th["P_source"][i], th["P_target"][i], {k: th[k][i] for k in TRANSFER_KEYS},
+                {k: {"mean": sim[k]["mean"][i], "se": sim[k]["se"][i]} for k in TRANSFER_KEYS},
+                sim["source_acceptance"][i], sim["target_acceptance"][i])
+    if include_cached_validation:
+        from ..results import ResultsError
+        from ..transfer_plots import load_validation_transfer
+
+        try:
+            v = load_validation_transfer()
+        except ResultsError:
+            v = None
+        if v is not None:
+            n0 = v["parameters"]["n_features"]
+            diag = {}
+            for row in v["rows"]:  # the diagnostics of a (width, rho) group sit on its last row
+                if "diagnostics" in row:
+                    diag[(row["n_hidden"], row["rho"])] = row["diagnostics"]
+            for row in v["rows"]:
+                d = diag.get((row["n_hidden"], row["rho"]), {})
+                g = row["gamma"]
+                dt = d.get("targets", {}).get("inf" if np.isinf(g) else f"{g:g}", {})
+                add("validation_transfer", row["n_hidden"], n0, row["rho"], g, row["P_source"], row["P_target"],
+                    row["theory"], row["sampler"], d.get("source", {}).get("acceptance", np.nan),
+                    1.0 if np.isinf(g) else dt.get("acceptance", np.nan))
+    return _finish(out, TRANSFER_KEYS)
+
+
+def fit_power_law(x, y, se=None):
+    r"""Weighted least-squares fit of :math:`y = c\,x^{-s}` (all ``y`` > 0) in log-log coordinates.
+
+    ``se`` are standard errors of ``y`` (weights :math:`y/\mathrm{se}`, i.e. inverse errors of
+    :math:`\log y`); without them all points weigh the same. Returns ``(s, s_err, c)``; ``s_err`` is the
+    standard error of the exponent (NaN with fewer than three points): from ``se``, inflated by the reduced
+    chi-square when the points scatter more than their errors; from the scatter alone without ``se``.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.size < 2:
+        raise ValueError("need at least two points of equal-length x and y")
+    if np.any(x <= 0) or np.any(y <= 0):
+        raise ValueError("x and y must be positive for a power-law fit")
+    w = np.ones_like(y) if se is None else y / np.maximum(np.asarray(se, dtype=float), 1e-12 * y)
+    A = np.c_[np.log(x), np.ones_like(x)]
+    Aw, bw = A * w[:, None], np.log(y) * w
+    coef, *_ = np.linalg.lstsq(Aw, bw, rcond=None)
+    s, logc = -coef[0], coef[1]
+    if x.size < 3:
+        return float(s), float("nan"), float(np.exp(logc))
+    resid = bw - Aw @ coef
+    chi2 = resid @ resid / (x.size - 2)
+    # with standard errors, scatter beyond them inflates the error (never deflates it); without, it sets it
+    cov = np.linalg.inv(Aw.T @ Aw) * (chi2 if se is None else max(chi2, 1.0))
+    return float(s), float(np.sqrt(cov[0, 0])), float(np.exp(logc))
+
+
+def select(table, **conditions):
+    """The rows of an atlas table (from :func:`single_network_atlas` or :func:`transfer_atlas`) whose columns
+    equal the given values, e.g. ``select(t, activation="erf", n_features=50)``; a value may be a
+    callable returning a boolean mask (``P=lambda P: P <= 200``). Returns a table of the same layout."""
+    n = len(table["source"])
+    mask = np.ones(n, dtype=bool)
+    for col, val in conditions.items():
+        if col not in table:
+            raise KeyError(f"the table has no column {col!r}")
+        c = table[col]
+        if callable(val):
+            mask &= np.asarray(val(np.asarray(c) if not isinstance(c, list) else np.array(c)), dtype=bool)
+        elif isinstance(c, list):
+            mask &= np.array([x == val for x in c], dtype=bool)
+        else:
+            mask &= np.isclose(c, float(val), rtol=1e-9, atol=0) | (np.isinf(c) & np.isinf(float(val)))
+    out = {}
+    for col, c in table.items():
+        if isinstance(c, dict):
+            out[col] = {k: v[mask] for k, v in c.items()}
+        elif isinstance(c, list):
+            out[col] = [x for x, m in zip(c, mask) if m]
+        else:
+            out[col] = c[mask]
+    return out
+
+
+def combine_points(x, y, dev, dev_se):
+    """Merge atlas points at the same ``(x, y)`` (e.g. the same width and load on several training sets) by an
+    inverse-variance weighted mean. Its standard error is the larger of the inverse-variance one and the
+    scatter between the merged points (standard deviation / sqrt(count)), so that the variation from one
+    training set to another is included. Returns ``x, y, dev, dev_se, count`` over the distinct finite points."""
+    x, y, dev, dev_se = (np.asarray(a, dtype=float) for a in (x, y, dev, dev_se))
+    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(dev) & np.isfinite(dev_se)
+    keys = sorted({(a, b) for a, b in zip(x[ok], y[ok])})
+    out = np.zeros((len(keys), 5))
+    for j, (a, b) in enumerate(keys):
+        m = ok & (x == a) & (y == b)
+        w = 1.0 / np.maximum(dev_se[m], 1e-12) ** 2
+        k = int(m.sum())
+        spread = np.var(dev[m], ddof=1) / k if k > 1 else 0.0
+        out[j] = a, b, np.sum(w * dev[m]) / w.sum(), np.sqrt(max(1.0 / w.sum(), spread)), k
+    return tuple(out.T) if keys else tuple(np.zeros(0) for _ in range(5))
