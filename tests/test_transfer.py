@@ -112,6 +112,16 @@ def test_with_gamma_equals_a_fresh_fit():
             assert a.order_parameters_[k] == pytest.approx(b.order_parameters_[k], abs=1e-9)
 
 
+def test_a_chain_of_couplings_equals_fresh_fits():
+    """A slider's path: each with_gamma starts from the previous one (with a secant predictor)."""
+    est, fresh = fit(gamma=0.0), {}
+    for g in (0.1, 0.3, 1.0, 3.0, 1.0, 0.2, 8.0, np.inf, 5.0):
+        est = est.with_gamma(g)
+        fresh.setdefault(g, fit(gamma=g))
+        for k in ("Q_t", "Q_st", "Q_tt"):
+            assert est.order_parameters_[k] == pytest.approx(fresh[g].order_parameters_[k], abs=1e-9), (g, k)
+
+
 def matched_scratch_error(gamma, task, n1=200):
     """Control: a network trained from scratch whose first-layer prior variance equals c_tt(gamma)."""
     c_tt = coupled_weight_statistics(gamma)["c_tt"]

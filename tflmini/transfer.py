@@ -440,13 +440,35 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         new = FranzParisiTransfer(self.n_hidden, gamma, self.temperature, self.lambda0, self.lambda1, self.activation)
         new.source_ = self.source_
         op = self.order_parameters_
-        start = ((op["Q_t"], op["Q_tt"], op["Q_st"]), self.solver_info_["target"]["hessian"])
+        theta = np.array([op["Q_t"], op["Q_tt"], op["Q_st"]])
+        start = (self._predicted_start(theta, float(gamma)), self.solver_info_["target"]["hessian"])
         if np.isinf(float(gamma)) != np.isinf(float(self.gamma)) or start[1] is None:
             start = None
         try:
-            return new._fit_target(self.X_target_, self.y_target_, start=start)
+            new._fit_target(self.X_target_, self.y_target_, start=start)
         except ConvergenceError:  # a warm start from far away can fail where a cold start succeeds
-            return new._fit_target(self.X_target_, self.y_target_, start=None)
+            new._fit_target(self.X_target_, self.y_target_, start=None)
+        new._previous_solution = (self._coupling_fraction(float(self.gamma)), theta)
+        return new
+
+    def _coupling_fraction(self, gamma):
+        """:math:`r = \gamma/(\lambda_0+\gamma)\in[0, 1]`, the variable in which the weight statistics (and
+        the saddle point) vary smoothly from scratch to frozen features."""
+        return 1.0 if np.isinf(gamma) else gamma / (self.lambda0 + gamma)
+
+    def _predicted_start(self, theta, gamma):
+        """Warm start for ``gamma``: the saddle of this fit, moved along the secant through the previous fit
+        of a chain of :meth:`with_gamma` calls (a slider or a curve), when that is a short extrapolation
+        that stays in the physical region."""
+        prev = getattr(self, "_previous_solution", None)
+        if prev is None or np.isinf(gamma):
+            return theta
+        r_prev, theta_prev = prev
+        r, r_new = self._coupling_fraction(float(self.gamma)), self._coupling_fraction(gamma)
+        if abs(r - r_prev) < 1e-12 or abs(r_new - r) > 2.0 * abs(r - r_prev):
+            return theta
+        guess = theta + (theta - theta_prev) * (r_new - r) / (r - r_prev)
+        return guess if _admissible(guess, self.order_parameters_["Q_s"]) else theta
 
     def _check_fitted(self):
         if not hasattr(self, "order_parameters_"):
