@@ -452,7 +452,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         return new
 
     def _coupling_fraction(self, gamma):
-        """:math:`r = \gamma/(\lambda_0+\gamma)\in[0, 1]`, the variable in which the weight statistics (and
+        r""":math:`r = \gamma/(\lambda_0+\gamma)\in[0, 1]`, the variable in which the weight statistics (and
         the saddle point) vary smoothly from scratch to frozen features."""
         return 1.0 if np.isinf(gamma) else gamma / (self.lambda0 + gamma)
 
