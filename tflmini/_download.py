@@ -49,34 +49,46 @@ def get_data_home(data_home=None) -> Path:
 
 def sha256_of(path) -> str:
     """Hex sha256 digest of a file, read in chunks."""
-    return _digest_of(path, "sha256")
+    return _digests_of(path)["sha256"]
 
 
-def _digest_of(path, algorithm) -> str:
-    h = hashlib.new(algorithm, usedforsecurity=False) if algorithm == "md5" else hashlib.new(algorithm)
+class _Hashes:
+    """sha256 and MD5 of a byte stream, updated chunk by chunk (one pass for both digests)."""
+
+    def __init__(self):
+        self._h = {"sha256": hashlib.sha256(), "md5": hashlib.md5(usedforsecurity=False)}
+
+    def update(self, chunk):
+        for h in self._h.values():
+            h.update(chunk)
+
+    def hexdigests(self):
+        return {name: h.hexdigest() for name, h in self._h.items()}
+
+
+def _digests_of(path) -> dict:
+    hashes = _Hashes()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
+            hashes.update(chunk)
+    return hashes.hexdigests()
 
 
 def _record_path(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def _check_md5(path: Path, md5, source):
-    if md5 is None:
-        return
-    actual = _digest_of(path, "md5")
-    if actual != md5.lower():
+def _check_md5(path: Path, actual, md5, source):
+    if md5 is not None and actual != md5.lower():
         raise ChecksumError(f"{source} has MD5 {actual}, but its distributor publishes {md5.lower()}: the file is "
                             f"corrupted, truncated or not the published one. Delete {path} to download it again.")
 
 
 def _verify_cached(path: Path, expected, md5=None):
-    _check_md5(path, md5, path)
+    digests = _digests_of(path)
+    _check_md5(path, digests["md5"], md5, path)
     record = _record_path(path)
-    actual = sha256_of(path)
+    actual = digests["sha256"]
     if expected is None and record.exists():
         try:
             expected = json.loads(record.read_text())["sha256"]
@@ -100,7 +112,8 @@ def _write_record(path: Path, digest: str, url):
 
 
 def _download(url, dest: Path, progress, timeout):
-    h = hashlib.sha256()
+    """Stream ``url`` into ``dest``; returns the sha256 and MD5 hex digests of what was written."""
+    h = _Hashes()
     with urllib.request.urlopen(url, timeout=timeout) as response:
         total = response.headers.get("Content-Length")
         bar = tqdm(total=int(total) if total else None, unit="B", unit_scale=True, desc=dest.name,
@@ -110,7 +123,7 @@ def _download(url, dest: Path, progress, timeout):
                 out.write(chunk)
                 h.update(chunk)
                 bar.update(len(chunk))
-    return h.hexdigest()
+    return h.hexdigests()
 
 
 def fetch_file(urls, filename, subdir, *, data_home=None, sha256=None, md5=None, download=True, progress=True,
@@ -136,16 +149,17 @@ def fetch_file(urls, filename, subdir, *, data_home=None, sha256=None, md5=None,
         os.close(fd)
         tmp = Path(tmp)
         try:
-            digest = _download(url, tmp, progress, timeout)
+            digests = _download(url, tmp, progress, timeout)
         except (urllib.error.URLError, OSError, ValueError) as exc:
             tmp.unlink(missing_ok=True)
             errors.append(f"{url}: {exc}")
             continue
+        digest = digests["sha256"]
         if sha256 is not None and digest != sha256:
             tmp.unlink(missing_ok=True)
             raise ChecksumError(f"{url} gave a file with sha256 {digest}, expected {sha256}")
         try:
-            _check_md5(tmp, md5, url)
+            _check_md5(tmp, digests["md5"], md5, url)
         except ChecksumError:
             tmp.unlink(missing_ok=True)
             raise

@@ -30,7 +30,7 @@ import numpy as np
 
 from .datasets import DIGITS_SOURCE, DIGITS_TARGETS, class_pair, digits_catalogue, load_digits_pool, \
     make_digits_transfer_task
-from .transfer_plots import COLORS, format_gamma_axis, gamma_grid, gamma_position, plot_gamma_curve, \
+from .transfer_plots import COLORS, format_gamma_axis, gamma_grid, gamma_index, gamma_position, plot_gamma_curve, \
     plot_gamma_points, theory_along_gamma
 from .transfer_widgets import SliderPanel
 
@@ -137,14 +137,6 @@ def effective_dimension(X):
 
 # -- theory against sampled networks -------------------------------------------------------------------
 
-def _grid_index(grid, g):
-    grid = np.asarray(grid, dtype=float)
-    hits = np.flatnonzero((np.isinf(grid) & np.isinf(g)) | np.isclose(grid, g, rtol=1e-9, atol=0))
-    if hits.size == 0:
-        raise KeyError(f"coupling {g} is not on the theory grid")
-    return int(hits[0])
-
-
 def sampled_benefits(result, relation, *, metric="mean_error"):
     r"""Benefit of transfer :math:`B(\gamma) = E(0) - E(\gamma)` at every sampled coupling of a cached gamma
     sweep (``result``: :func:`tflmini.experiments.load` of ``"digits_gamma_sweep"`` or ``"gamma_sweep"``).
@@ -159,7 +151,7 @@ def sampled_benefits(result, relation, *, metric="mean_error"):
     width = f"N1={result.parameters['n_hidden']}"
     curve = np.asarray(th["curves"][relation][width][metric], dtype=float)
     gammas = np.asarray(sim["gammas"], dtype=float)
-    E_th = np.array([curve[_grid_index(th["gammas"], g)] for g in gammas])
+    E_th = np.array([curve[gamma_index(th["gammas"], g)] for g in gammas])
     r = sim["results"][relation][metric]
     mean, se = np.asarray(r["mean"], dtype=float), np.asarray(r["se"], dtype=float)
     i0 = int(np.flatnonzero(gammas == 0)[0])
@@ -190,7 +182,7 @@ def plot_benefit_vs_relatedness(ax, result, *, metric="mean_error"):
             continue
         color = f"C{k - 1}"
         name = "∞" if np.isinf(g) else f"{g:g}"
-        j = _grid_index(g_th, g)
+        j = gamma_index(g_th, g)
         for w, ls, lab in ((width, "-", f"theory, N₁ = {result.parameters['n_hidden']}"), ("N1=inf", ":", "theory, N₁ = ∞")):
             E = np.asarray(th["curves"][w][metric], dtype=float)
             ax.plot(rho[order], (E[:, 0] - E[:, j])[order], ls, color=color, lw=1.8 if ls == "-" else 1.2,
@@ -278,7 +270,7 @@ class DigitsExplorer:
         return self._curves[key]
 
     def index(self, gamma):
-        return _grid_index(self.gammas, float(gamma))
+        return gamma_index(self.gammas, float(gamma))
 
     def sampled(self, target, n_hidden):
         """Cached sampled networks for (target, width): ``(experiment name, gammas, {key: {"mean", "se"}})``, or

@@ -292,8 +292,8 @@ def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start
                 dth, dg = t * step, nxt[0] - g
                 H = H + np.outer(dg - H @ dth, dth) / (dth @ dth)
                 th, g = th + dth, nxt[0]
-    # exact Newton
-    cur = gradient(theta, 2)
+    # exact Newton, from the start (whose gradient and Hessian a cold start has already evaluated)
+    cur = first if first is not None else gradient(theta, 2)
     if cur is None:
         raise ConvergenceError(f"transfer saddle: the action is not defined at the start {theta}")
     for it in range(max_iter + 1):

@@ -29,7 +29,6 @@ Figures
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +37,7 @@ from ._validation import check_nonnegative, check_positive
 from .curves import single_thread
 from .kernels import nngp_kernel
 from .renormalization import ConvergenceError, KernelRenormalization
-from .results import ResultsError, data_directory
+from .results import ResultsError, _read_json, data_directory
 from .transfer import FranzParisiTransfer, coupled_weight_statistics
 
 __all__ = [
@@ -49,6 +48,7 @@ __all__ = [
     "matched_prior_control",
     "matched_prior_along_gamma",
     "optimal_gamma",
+    "gamma_index",
     "predictor_terms",
     "load_validation_transfer",
     "validation_groups",
@@ -179,6 +179,16 @@ def theory_along_gamma(task, n_hidden, gammas, *, temperature=0.05, lambda0=1.0,
     return out
 
 
+def gamma_index(grid, gamma):
+    """Index of the coupling ``gamma`` in ``grid`` (equal to relative precision 1e-9; ``inf`` matches ``inf``).
+    Raises ``KeyError`` if it is not there."""
+    grid = np.asarray(grid, dtype=float)
+    hits = np.flatnonzero((np.isinf(grid) & np.isinf(gamma)) | np.isclose(grid, gamma, rtol=1e-9, atol=0))
+    if hits.size == 0:
+        raise KeyError(f"coupling {gamma} is not on the theory grid")
+    return int(hits[0])
+
+
 def optimal_gamma(gammas, errors):
     r"""``(gamma_star, error_star)``: the coupling of lowest error on the grid (NaNs ignored; ``(nan, nan)``
     if every error is NaN). The grid includes its ends, so :math:`\gamma^* = 0` means "do not couple" and
@@ -233,16 +243,7 @@ def load_validation_transfer(path=None, *, require_complete=False):
     name, script = VALIDATION_TRANSFER
     path = Path(path) if path is not None else data_directory() / name
     hint = f"python {script}"
-    if not path.is_file():
-        raise ResultsError(f"{path} does not exist; produce it with: {hint}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{path} is not readable JSON ({exc}); regenerate it with: {hint}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict) or not isinstance(data.get("rows"), list):
-        raise ResultsError(f"{path} must hold an object with 'parameters' and 'rows'; regenerate it with: {hint}")
-    if not data["rows"]:
-        raise ResultsError(f"{path} holds no result rows yet; regenerate it with: {hint}")
+    data = _read_json(path, hint)
     if require_complete and data.get("complete") is False:
         raise ResultsError(f"{path} is a partial result (its run has not finished); wait for it or rerun: {hint}")
     for i, row in enumerate(data["rows"]):

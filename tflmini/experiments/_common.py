@@ -12,13 +12,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..datasets import make_digits_transfer_task
-from ..renormalization import ConvergenceError, KernelRenormalization
 from ..tasks import Task, TransferTask, make_transfer_task
-from ..transfer import FranzParisiTransfer, coupled_weight_statistics
+from ..transfer_plots import ORDER_PARAMETERS, theory_along_gamma
 from ..transfer_sampler import KEYS, TransferSampler
-
-METRICS = ("mean_error", "gibbs_error")
-ORDER_PARAMETERS = ("Q_s", "Q_t", "Q_st", "Q_tt")
 
 MODEL = {"temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0, "activation": "erf"}
 SAMPLER = {"n_source_chains": 4, "snapshots_per_chain": 4, "snapshot_every": 10, "source_warmup": 150,
@@ -85,48 +81,23 @@ def relation_label(p, relation):
     return f"rho={float(relation):g}" if p["dataset"] == "synthetic" else str(relation)
 
 
-def _metrics(est, T):
-    mean, var = est.predict(T.X_test, return_var=True)
-    err = (T.y_test - mean) ** 2
-    return {"mean_error": float(np.mean(err)), "gibbs_error": float(np.mean(err + var))}
-
-
 def transfer_curve(task: TransferTask, n_hidden, gammas, p, *, order_parameters=True, matched_scratch=False):
-    r"""Franz-Parisi theory along ``gammas`` (each warm-started from the previous one): dict of arrays
-    ``mean_error``, ``gibbs_error`` (+ order parameters; + ``matched_mean_error``/``matched_gibbs_error`` of
-    a network trained on the target alone with the target's marginal weight variance :math:`c_{tt}(\gamma)`,
-    which separates the information coming from the source from the change of prior).
-    A coupling whose saddle point is not found gives NaN (counted in ``n_failed``)."""
-    S, T = task.source, task.target
-    gammas = np.asarray(gammas, dtype=np.float64)
-    keys = list(METRICS) + (list(ORDER_PARAMETERS) if order_parameters else [])
-    keys += ["matched_mean_error", "matched_gibbs_error"] if matched_scratch else []
-    out = {k: np.full(gammas.size, np.nan) for k in keys}
-    n_failed = 0
-    est = None
-    for i in np.argsort(gammas, kind="stable"):
-        g = gammas[i]
-        try:
-            if est is None:
-                est = FranzParisiTransfer(n_hidden, g, p["temperature"], p["lambda0"], p["lambda1"], p["activation"])
-                est.fit(S.X_train, S.y_train, T.X_train, T.y_train)
-            else:
-                est = est.with_gamma(g)
-        except ConvergenceError:
-            n_failed += 1
-            continue
-        for k, v in _metrics(est, T).items():
-            out[k][i] = v
-        if order_parameters:
-            for k in ORDER_PARAMETERS:
-                out[k][i] = est.order_parameters_[k]
-        if matched_scratch:
-            c_tt = coupled_weight_statistics(g, p["lambda0"])["c_tt"]
-            kr = KernelRenormalization(n_hidden, p["temperature"], 1.0 / c_tt, p["lambda1"], p["activation"])
-            kr.fit(T.X_train, T.y_train)
-            out["matched_mean_error"][i] = kr.mean_error(T.X_test, T.y_test)
-            out["matched_gibbs_error"][i] = kr.gibbs_error(T.X_test, T.y_test)
-    out["n_failed"] = n_failed
+    r"""Franz-Parisi theory along ``gammas`` (each warm-started from the previous one) with the parameters
+    ``p``: :func:`tflmini.transfer_plots.theory_along_gamma`, giving arrays ``mean_error``, ``gibbs_error``
+    (+ order parameters; + ``matched_mean_error``/``matched_gibbs_error`` of a network trained on the target
+    alone with the target's marginal weight variance :math:`c_{tt}(\gamma)`, which separates the information
+    coming from the source from the change of prior). A coupling whose saddle point is not found gives NaN
+    in every array (counted in ``n_failed``)."""
+    out = theory_along_gamma(task, n_hidden, gammas, temperature=p["temperature"], lambda0=p["lambda0"],
+                             lambda1=p["lambda1"], activation=p["activation"], matched_prior=matched_scratch)
+    del out["gammas"]
+    if not order_parameters:
+        for k in ORDER_PARAMETERS:
+            del out[k]
+    if matched_scratch:
+        failed = np.isnan(out["mean_error"])
+        for k in ("matched_mean_error", "matched_gibbs_error"):
+            out[k][failed] = np.nan
     return out
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from ._base import command, load
 from ._cache import CacheError, StaleCacheWarning
+from ..transfer_plots import gamma_index
 from ._common import optimum
 
 METRIC = "mean_error"
@@ -41,14 +42,6 @@ def _pm(mean, se):
 
 def _g(g):
     return "inf" if np.isinf(g) else f"{g:.3g}"
-
-
-def _index(grid, g):
-    grid = np.asarray(grid, dtype=float)
-    hits = np.flatnonzero((np.isinf(grid) & np.isinf(g)) | np.isclose(grid, g, rtol=1e-9, atol=0))
-    if hits.size == 0:
-        raise KeyError(f"coupling {g} is not on the theory grid")
-    return int(hits[0])
 
 
 def _load_all(names, quick, directory, notes):
@@ -76,7 +69,7 @@ def _finding1(res, t):
         for i, g in enumerate(r.parameters["gammas"]):
             g = float(g) if g != "inf" else np.inf
             s = (sim[METRIC]["mean"][i], sim[METRIC]["se"][i]) if sim else (None, None)
-            t.rows.append([name, label, width, _g(g), _pm(th[_index(gam, g)], None), _pm(*s)])
+            t.rows.append([name, label, width, _g(g), _pm(th[gamma_index(gam, g)], None), _pm(*s)])
         rises = np.diff(th[np.isfinite(th)])
         t.notes.append(f"{name} {label} {width}: theory E(0)={th[0]:.4f} -> E(inf)={th[-1]:.4f}; largest rise along "
                        f"the {gam.size}-point gamma grid {max(rises.max(), 0):.2e}; min {np.nanmin(th):.4f} at gamma="
