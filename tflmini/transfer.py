@@ -346,7 +346,8 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
     ----------
     order_parameters_ : dict with keys ``"Q_s"``, ``"Q_t"``, ``"Q_st"``, ``"Q_tt"``.
     weight_statistics_ : dict ``c_ss, c_st, c_tt, c_x`` (see :func:`coupled_weight_statistics`).
-    solver_info_ : dict, how the source and target saddle points were found.
+    solver_info_ : dict, how the source and target saddle points were found (the target's ``"hessian"`` is
+        the solver's, possibly secant, approximation; :meth:`action_hessian` gives the exact one).
     source_ : SourceSolution, reused by :meth:`with_gamma`.
     """
 
