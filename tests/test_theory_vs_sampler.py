@@ -12,7 +12,7 @@ import pytest
 
 from tflmini import BayesianNetworkSampler, FranzParisiTransfer, KernelRenormalization, TransferSampler
 from tflmini import make_teacher_task, make_transfer_task
-from tflmini.transfer_sampler import KEYS
+from tflmini.transfer_sampler import KEYS, SINGLE_SOURCE_KEYS
 
 
 @pytest.mark.parametrize("activation", ["erf", "linear"])
@@ -49,8 +49,10 @@ def test_transfer_theory_matches_quenched_sampling():
         for i, g in enumerate(gammas):
             fp = base.with_gamma(g)
             theory = dict(fp.order_parameters_, gibbs_error=fp.gibbs_error(T.X_test, T.y_test),
-                          mean_error=fp.mean_error(T.X_test, T.y_test))
-            for key in KEYS:
+                          mean_error=fp.mean_error(T.X_test, T.y_test),
+                          single_source_error=fp.single_source_error(T.X_test, T.y_test),
+                          source_variance=float(np.mean(fp.source_variance(T.X_test))))
+            for key in KEYS + SINGLE_SOURCE_KEYS:
                 mean, se = res.mean[key][i], res.stderr[key][i]
                 if abs(mean - theory[key]) >= 3 * se:
                     failures.append(f"rho={rho} gamma={g}: {key} theory {theory[key]:.5f} sampler {mean:.5f} ± {se:.5f}")

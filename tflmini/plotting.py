@@ -272,3 +272,22 @@ def plot_input_dimension(axes, data):
     ax.set_xscale("log")
     label_axes(ax, r"examples per input dimension $P/N_0$", r"teacher alignment $\times N_0$")
     return axes
+
+
+def plot_relu_validation(ax, series, key="gibbs_error"):
+    r"""Relative deviation (in %) of sampled ReLU networks from the theory against the width at fixed
+    :math:`P/N_1` and :math:`P/N_0`, one series per label offset (:func:`tflmini.results.relu_series`), with a
+    dashed :math:`1/N_1` guide through the first point of each series."""
+    from .results import relative_gap
+
+    markers = ("o", "s", "^", "D")
+    for i, (offset, s) in enumerate(series.items()):
+        gap, se = relative_gap(s, key)
+        color = f"C{i}"
+        plot_simulation(ax, s["n_hidden"], 100 * gap, 100 * se, color=color, marker=markers[i % 4],
+                        label=f"labels with offset {offset:g}")
+        ax.plot(s["n_hidden"], 100 * gap[0] * s["n_hidden"][0] / s["n_hidden"], color=color, lw=0.8, ls="--")
+    ax.axhline(0.0, color="k", lw=1.2, label="theory")
+    ax.set_xscale("log")
+    label_axes(ax, r"width $N_1$", "sampled − theory (% of theory)")
+    return ax

@@ -10,6 +10,10 @@ Files
     theory and sampled finite networks over widths :math:`N_1` and loads :math:`\alpha = P/N_1`;
     :func:`load_validation` and :func:`validation_series`.
 
+    ``validation_relu.json`` (``scripts/validate_relu.py``): the same comparison for ReLU networks, whose
+    theory has the readout-sum term of a nonzero-mean activation; each row also holds the theory without
+    that term (``theory_without_mean_term``); :func:`load_validation`.
+
     ``accuracy_input_dimension.json`` (``scripts/accuracy_input_dimension.py``): the same comparison
     at fixed :math:`N_1` and :math:`P` as the input dimension :math:`N_0` varies, with the alignment of
     the sampled first-layer weights to the teacher; :func:`load_input_dimension`.
@@ -32,6 +36,7 @@ __all__ = [
     "VALIDATION_FILES",
     "load_validation",
     "validation_series",
+    "relu_series",
     "relative_gap",
     "load_input_dimension",
 ]
@@ -39,6 +44,7 @@ __all__ = [
 #: Name of a cached result -> (file name in ``data/``, script that writes it).
 VALIDATION_FILES = {
     "validation_single_network": ("validation_single_network.json", "scripts/validate_single_network.py"),
+    "validation_relu": ("validation_relu.json", "scripts/validate_relu.py"),
     "accuracy_input_dimension": ("accuracy_input_dimension.json", "scripts/accuracy_input_dimension.py"),
 }
 
@@ -113,13 +119,13 @@ def _check_estimates(row, i, path, hint, theory_keys, sampler_keys):
 
 
 def load_validation(name="validation_single_network", *, path=None, require_complete=False):
-    """Load and check ``data/validation_single_network.json`` (theory vs sampler over N1 and alpha).
+    """Load and check ``data/validation_single_network.json`` (theory vs sampler over N1 and alpha) or, with
+    ``name="validation_relu"``, ``data/validation_relu.json`` (the same format, ReLU networks).
 
     Parameters
     ----------
     name : str
-        The cached result, a key of :data:`VALIDATION_FILES` (only ``"validation_single_network"``
-        has this format).
+        The cached result, ``"validation_single_network"`` or ``"validation_relu"``.
     path : str or Path, optional
         Read this file instead of ``data_directory() / "validation_single_network.json"``.
     require_complete : bool
@@ -138,15 +144,16 @@ def load_validation(name="validation_single_network", *, path=None, require_comp
         Missing file, invalid JSON, missing keys, non-finite numbers, or an inconsistent row; the
         message names the problem and the command that regenerates the file.
     """
-    if name != "validation_single_network":
-        raise ValueError(f"load_validation reads 'validation_single_network', got {name!r} "
+    if name not in ("validation_single_network", "validation_relu"):
+        raise ValueError(f"load_validation reads 'validation_single_network' or 'validation_relu', got {name!r} "
                          "(use load_input_dimension for 'accuracy_input_dimension')")
     path, hint = _resolve(name, path)
     data = _read_json(path, hint)
     if require_complete and data.get("complete") is False:
         raise ResultsError(f"{path} is a partial result (its run had not finished); wait for it or rerun: {hint}")
     params = data["parameters"]
-    for key in ("n_features", "temperature", "lambda0", "lambda1"):
+    # validation_relu varies the input dimension: its rows carry n_features
+    for key in ("temperature", "lambda0", "lambda1") + (("n_features",) if name == "validation_single_network" else ()):
         if key not in params:
             raise ResultsError(f"{path}: parameters lack {key!r}; regenerate it with: {hint}")
         _number(params[key], f"{path}: parameters.{key}", positive=True)
@@ -190,17 +197,33 @@ def validation_series(data, *, activation="erf", by="n_hidden"):
     for row in data["rows"]:
         if row["activation"] == activation:
             groups.setdefault(row[by], []).append(row)
+    return {key: _series(groups[key], "alpha") for key in sorted(groups)}
+
+
+def _series(rows, order):
+    """Rows of one series as arrays, sorted by the row key ``order``."""
+    rows = sorted(rows, key=lambda r: r[order])
+    return {
+        "n_hidden": np.array([r["n_hidden"] for r in rows], dtype=float),
+        "P": np.array([r["P"] for r in rows], dtype=float),
+        "alpha": np.array([r["alpha"] for r in rows], dtype=float),
+        "theory": {k: np.array([r["theory"][k] for r in rows], dtype=float) for k in THEORY_KEYS},
+        "sampler": {k: (np.array([r["sampler"][k]["mean"] for r in rows], dtype=float),
+                        np.array([r["sampler"][k]["se"] for r in rows], dtype=float)) for k in SAMPLER_KEYS},
+    }
+
+
+def relu_series(data):
+    r"""Rows of ``load_validation("validation_relu")`` grouped by label offset: ``{label_offset: series}`` with the
+    arrays of :func:`validation_series` plus ``n_features``, each series ordered by width (along it P and
+    N0 grow with N1: the proportional regime)."""
+    groups = {}
+    for row in data["rows"]:
+        groups.setdefault(float(row["label_offset"]), []).append(row)
     out = {}
     for key in sorted(groups):
-        rows = sorted(groups[key], key=lambda r: r["alpha"])
-        out[key] = {
-            "n_hidden": np.array([r["n_hidden"] for r in rows], dtype=float),
-            "P": np.array([r["P"] for r in rows], dtype=float),
-            "alpha": np.array([r["alpha"] for r in rows], dtype=float),
-            "theory": {k: np.array([r["theory"][k] for r in rows], dtype=float) for k in THEORY_KEYS},
-            "sampler": {k: (np.array([r["sampler"][k]["mean"] for r in rows], dtype=float),
-                            np.array([r["sampler"][k]["se"] for r in rows], dtype=float)) for k in SAMPLER_KEYS},
-        }
+        out[key] = _series(groups[key], "n_hidden")
+        out[key]["n_features"] = np.array(sorted(r["n_features"] for r in groups[key]), dtype=float)
     return out
 
 
@@ -252,3 +275,31 @@ def load_input_dimension(*, path=None):
     }
     data["path"] = str(path)
     return data
+
+
+def fraction_within(dev, dev_se, n_se=2.0):
+    r"""Fraction of theory-vs-sampler comparisons whose deviation lies within ``n_se`` standard errors of zero.
+
+    ``dev`` and ``dev_se`` are arrays of deviations and their standard errors, for instance from
+    :func:`relative_gap` or the ``dev`` and ``dev_se`` columns of the atlas tables
+    (:func:`tflmini.experiments.atlas.single_network_atlas`, :func:`~tflmini.experiments.atlas.transfer_atlas`).
+    Entries where either is not finite (a deviation that was not formed, such as an overlap predicted to
+    vanish) are left out. If the theory were exact and the errors Gaussian, about 95% of the comparisons
+    would lie within two standard errors.
+
+    Returns
+    -------
+    fraction : float
+        Share of the counted entries with :math:`|\mathrm{dev}| \le n_{se}\,\mathrm{dev\_se}` (NaN if none).
+    count : int
+        Number of entries counted.
+    """
+    dev = np.asarray(dev, dtype=float).ravel()
+    dev_se = np.asarray(dev_se, dtype=float).ravel()
+    if dev.shape != dev_se.shape:
+        raise ValueError("dev and dev_se must have the same number of entries")
+    ok = np.isfinite(dev) & np.isfinite(dev_se)
+    count = int(ok.sum())
+    if count == 0:
+        return float("nan"), 0
+    return float(np.mean(np.abs(dev[ok]) <= n_se * dev_se[ok])), count

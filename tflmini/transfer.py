@@ -432,6 +432,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         self._D_chol = sla.cho_factor(D)
         self._y_tilde = yt - Q_st * tk.r
         self._e = sla.cho_solve(self._D_chol, self._y_tilde)
+        self._source_weights = src.spectrum.solve(src.Q_s, p["temperature"], src.y)  # G_ss^{-1} y_s
         return self
 
     def with_gamma(self, gamma):
@@ -485,14 +486,20 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         return self.order_parameters_["Q_st"] * K
 
     # -- predictions --------------------------------------------------------------------------------
-    def predict(self, X, return_var=False):
-        r"""Target-network prediction at ``X``: mean over target and source posteriors (book Eq. ``ch06-mean``),
-        and the total variance (target posterior plus source-to-source fluctuations, book Eq. ``ch06-var``)
-        if ``return_var``.
+    def predictor_parts(self, X):
+        r"""The predictor split by its dependence on :math:`Q_{st}` (book proposition ``ch06-prop-split``).
 
-        mean :math:`= Q_{st}k_{*s}^\top G_{ss}^{-1}y_s + d^\top D^{-1}\tilde y`, :math:`d = Q_tk_{t*} - Q_{tt}k^\times_{t*}`;
-        var :math:`= Q_tk_{**} - [a^\top G_{ss}^{-1}a + d^\top D^{-1}d + 2d^\top D^{-1}\tilde c - d^\top D^{-1}BD^{-1}d]`,
-        :math:`a = Q_{st}k_{s*}`, :math:`\tilde c = Q_{tt}k^\times_{t*} - Q_{st}^2K_{ts}G_{ss}^{-1}k_{s*}`.
+        With :math:`d = Q_tk_{t*} - Q_{tt}k^\times_{t*}`, :math:`v = k_{s*} - K_{st}D^{-1}d` (the source-target kernel
+        at :math:`x` minus what the target points already carry) and :math:`G = G_{ss}`, exactly
+
+        - mean :math:`= m_0 + Q_{st}\,u`, :math:`m_0 = d^\top D^{-1}y_t`, :math:`u = v^\top G^{-1}y_s`;
+        - total variance :math:`= \mathrm{var}_0 - Q_{st}^2 w`, :math:`w = v^\top G^{-1}v`,
+          :math:`\mathrm{var}_0 = Q_tk_{**} - d^\top D^{-1}d - 2Q_{tt}d^\top D^{-1}k^\times_{t*} + Q_{tt}d^\top D^{-1}K_\times D^{-1}d`;
+        - source-to-source variance :math:`= s_0 - Q_{st}^2 w`,
+          :math:`s_0 = Q_{tt}[k^\times_{**} - 2d^\top D^{-1}k^\times_{t*} + d^\top D^{-1}K_\times D^{-1}d]`.
+
+        :math:`m_0`, :math:`\mathrm{var}_0` and :math:`s_0` do not involve the source labels. Returns a dict of arrays
+        over the rows of ``X``: ``m0``, ``u``, ``var0``, ``sv0``, ``w``.
         """
         self._check_fitted()
         p = self._checked_params()
@@ -500,26 +507,98 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         check_same_dim(X, self.n_features_in_)
         st, act, T = self.weight_statistics_, p["activation"], p["temperature"]
         op, src, tk = self.order_parameters_, self.source_, self._tk
-        Q_t, Q_tt, Q_st = op["Q_t"], op["Q_tt"], op["Q_st"]
+        Q_t, Q_tt = op["Q_t"], op["Q_tt"]
         k_s = nngp_kernel(src.X, X, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=act)  # (Ps, M)
         k_t = nngp_kernel(self.X_target_, X, var1=st["c_tt"], activation=act)  # (Pt, M)
         k_x = nngp_kernel(self.X_target_, X, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"], activation=act)
-        Gi_ks = src.spectrum.solve(src.Q_s, T, k_s)  # G_ss^{-1} k_s*
         d = Q_t * k_t - Q_tt * k_x
-        mean = Q_st * (k_s.T @ src.spectrum.solve(src.Q_s, T, src.y)) + d.T @ self._e
+        Z = sla.cho_solve(self._D_chol, d)  # D^{-1} d
+        v = k_s - tk.K_st @ Z
+        Gi_v = src.spectrum.solve(src.Q_s, T, v)
+        c_xx = np.einsum("ij,ij->i", X, X) / X.shape[1]  # C(x, x)
+        k_xx = act.kernel(st["c_tt"] * c_xx, st["c_tt"] * c_xx, st["c_x"] * c_xx)  # K_x(x, x)
+        zkx = np.einsum("pm,pm->m", Z, k_x)
+        zKz = np.einsum("pm,pm->m", Z, tk.K_x @ Z)
+        return {
+            "m0": Z.T @ self.y_target_,
+            "u": v.T @ self._source_weights,
+            "var0": Q_t * nngp_diagonal(X, var=st["c_tt"], activation=act) - np.einsum("pm,pm->m", d, Z)
+            - 2 * Q_tt * zkx + Q_tt * zKz,
+            "sv0": Q_tt * (k_xx - 2 * zkx + zKz),
+            "w": np.einsum("pm,pm->m", v, Gi_v),
+        }
+
+    def predict(self, X, return_var=False):
+        r"""Target-network prediction at ``X``: mean over target and source posteriors (book Eq. ``ch06-mean``),
+        and the total variance (target posterior plus source-to-source fluctuations, book Eq. ``ch06-var``)
+        if ``return_var``.
+
+        mean :math:`= Q_{st}k_{*s}^\top G_{ss}^{-1}y_s + d^\top D^{-1}\tilde y`, :math:`d = Q_tk_{t*} - Q_{tt}k^\times_{t*}`;
+        var :math:`= Q_tk_{**} - [a^\top G_{ss}^{-1}a + d^\top D^{-1}d + 2d^\top D^{-1}\tilde c - d^\top D^{-1}BD^{-1}d]`,
+        :math:`a = Q_{st}k_{s*}`, :math:`\tilde c = Q_{tt}k^\times_{t*} - Q_{st}^2K_{ts}G_{ss}^{-1}k_{s*}`; computed as
+        :math:`m_0 + Q_{st}u` and :math:`\mathrm{var}_0 - Q_{st}^2w` (:meth:`predictor_parts`).
+        """
+        self._check_fitted()
+        p = self._checked_params()
+        X = check_matrix(X, "X")
+        check_same_dim(X, self.n_features_in_)
+        Q_st = self.order_parameters_["Q_st"]
         if not return_var:
-            return mean
-        Z = sla.cho_solve(self._D_chol, d)
-        c_tilde = Q_tt * k_x - Q_st**2 * (tk.K_st.T @ Gi_ks)
-        B = Q_tt * tk.K_x - Q_st**2 * tk.R
-        reduction = (
-            Q_st**2 * np.einsum("pm,pm->m", k_s, Gi_ks)
-            + np.einsum("pm,pm->m", d, Z)
-            + 2 * np.einsum("pm,pm->m", Z, c_tilde)
-            - np.einsum("pm,pm->m", Z, B @ Z)
-        )
-        var = Q_t * nngp_diagonal(X, var=st["c_tt"], activation=act) - reduction
-        return mean, np.clip(var, 0.0, None)
+            st, act = self.weight_statistics_, p["activation"]
+            op, src = self.order_parameters_, self.source_
+            k_s = nngp_kernel(src.X, X, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=act)
+            k_t = nngp_kernel(self.X_target_, X, var1=st["c_tt"], activation=act)
+            k_x = nngp_kernel(self.X_target_, X, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"], activation=act)
+            d = op["Q_t"] * k_t - op["Q_tt"] * k_x
+            return Q_st * (k_s.T @ self._source_weights) + d.T @ self._e
+        parts = self.predictor_parts(X)
+        mean = parts["m0"] + Q_st * parts["u"]
+        return mean, np.clip(parts["var0"] - Q_st**2 * parts["w"], 0.0, None)
+
+    def source_variance(self, X):
+        r"""Source-to-source variance of the target's posterior mean, :math:`\mathrm{Var}_s\langle f(x)\rangle_t` per row
+        of ``X`` (book proposition ``ch06-prop-source-variance``): the two-replica (:math:`a\ne b`) covariance
+        :math:`B_{**} - 2d^\top D^{-1}\tilde c + d^\top D^{-1}BD^{-1}d`, :math:`B_{**} = Q_{tt}k^\times_{**} - Q_{st}^2k_{*s}^\top G_{ss}^{-1}k_{s*}`.
+        Zero at :math:`\gamma = 0` and at infinite width (:math:`Q_{tt} = Q_{st} = 0`)."""
+        parts = self.predictor_parts(X)
+        return np.clip(parts["sv0"] - self.order_parameters_["Q_st"] ** 2 * parts["w"], 0.0, None)
+
+    def single_source_error(self, X, y):
+        r"""Test error of the target trained on ONE pretrained source, averaged over sources:
+        :math:`\mathbb E_s\langle(y - \langle f\rangle_t)^2\rangle_{\rm test}` = :meth:`mean_error` + the test average of
+        :meth:`source_variance` (book Eq. ``ch06-single-source``)."""
+        X = check_matrix(X, "X")
+        y = check_targets(y, X.shape[0], "y")
+        return self.transfer_split(X, y)["single_source_error"]
+
+    def transfer_split(self, X, y):
+        r"""The three test errors, each split exactly by its dependence on :math:`Q_{st}` (book proposition
+        ``ch06-prop-split``): :math:`E = E^{(0)} - 2Q_{st}\langle(y - m_0)u\rangle + Q_{st}^2\langle u^2 - w\rangle`
+        (without :math:`w` for the mean error).
+
+        Returns a dict with, for ``err`` in ``gibbs_error``, ``mean_error``, ``single_source_error``: ``err``;
+        ``err + "_no_source"`` (:math:`E^{(0)}`: the same :math:`Q_t, Q_{tt}` with :math:`Q_{st} = 0`, which does not use the
+        source labels); ``err + "_source_linear"`` and ``err + "_source_quadratic"`` (the two terms carried by
+        :math:`Q_{st}K_{st}`); the last three add up to ``err``.
+        """
+        X = check_matrix(X, "X")
+        y = check_targets(y, X.shape[0], "y")
+        parts = self.predictor_parts(X)
+        Q_st = self.order_parameters_["Q_st"]
+        r0, u, w = y - parts["m0"], parts["u"], parts["w"]
+        linear = float(-2 * Q_st * np.mean(r0 * u))
+        no_source = {"mean_error": float(np.mean(r0**2)),
+                     "gibbs_error": float(np.mean(r0**2 + parts["var0"])),
+                     "single_source_error": float(np.mean(r0**2 + parts["sv0"]))}
+        quadratic = {"mean_error": float(Q_st**2 * np.mean(u**2))}
+        quadratic["gibbs_error"] = quadratic["single_source_error"] = float(Q_st**2 * np.mean(u**2 - w))
+        out = {}
+        for err in ("gibbs_error", "mean_error", "single_source_error"):
+            out[err] = no_source[err] + linear + quadratic[err]
+            out[err + "_no_source"] = no_source[err]
+            out[err + "_source_linear"] = linear
+            out[err + "_source_quadratic"] = quadratic[err]
+        return out
 
     def mean_error(self, X, y):
         r"""Target test error of the averaged predictor, :math:`\langle(y - \bar f)^2\rangle_{\rm test}` (book Eq.
@@ -563,3 +642,33 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
             out[idx] = transfer_action(theta, self._tk, self.y_target_, op["Q_s"], p["n_hidden"], p["temperature"],
                                        p["lambda1"])
         return out if out.ndim else float(out)
+
+    def stationary_points(self, n_starts=16, seed=0, tol=1e-10):
+        r"""Multi-start check of uniqueness (book section on the stationary point): solve
+        :math:`\nabla\phi = 0` from the fitted point and from ``n_starts`` random starts spread over the physical
+        region (:math:`Q_t` within a factor :math:`e` of the solution, :math:`Q_{tt}\in[0, 0.9\,Q_t)`,
+        :math:`|Q_{st}| < 0.95\sqrt{Q_sQ_{tt}}`), and return the distinct stationary points found, an array of
+        shape (k, 3) with columns :math:`(Q_t, Q_{tt}, Q_{st})` (two points closer than 1e-6 relative are one).
+        Starts from which the solver does not converge are skipped."""
+        self._check_fitted()
+        p = self._checked_params()
+        n_starts = int(n_starts)
+        if n_starts < 0:
+            raise ValueError(f"n_starts must be >= 0, got {n_starts}")
+        op = self.order_parameters_
+        rng = np.random.default_rng(seed)
+        found = [np.array([op["Q_t"], op["Q_tt"], op["Q_st"]])]
+        if np.isinf(p["n_hidden"]):
+            return np.array(found)
+        for _ in range(n_starts):
+            q_t = op["Q_t"] * np.exp(rng.uniform(-1.0, 1.0))
+            q_tt = q_t * rng.uniform(0.0, 0.9)
+            q_st = rng.uniform(-0.95, 0.95) * np.sqrt(op["Q_s"] * q_tt)
+            try:
+                theta, _ = solve_transfer_saddle(self._tk, self.y_target_, op["Q_s"], p["n_hidden"], p["temperature"],
+                                                 p["lambda1"], start=(q_t, q_tt, q_st), tol=tol)
+            except ConvergenceError:
+                continue
+            if all(np.max(np.abs(theta - f) / np.maximum(np.abs(f), 1e-3)) > 1e-6 for f in found):
+                found.append(theta)
+        return np.array(found)

@@ -12,6 +12,11 @@ r"""Sampling the Franz-Parisi transfer protocol with finite networks.
    :math:`Q_{tt} = \overline{\mathbb E[v^a_t|W^a_t]}\cdot\overline{\mathbb E[v^b_t|W^b_t]}/N_1`
    (bars: time averages; replicas are independent given the source); Gibbs test error.
    Error bars are standard errors over snapshots (quenched average).
+   With one pretrained source, the error of the target's posterior mean is the *single-source error*
+   :math:`\mathbb E_s\langle(y - \langle f\rangle_t)^2\rangle`, estimated without bias per snapshot by
+   :math:`\langle(y - \bar f^a)(y - \bar f^b)\rangle_{\rm test}` (two independent replicas), and the
+   *source variance* :math:`\mathrm{Var}_s\langle f\rangle_t` by the covariance over snapshots of the two replicas'
+   posterior means (book proposition ``ch06-prop-source-variance``).
 4. :math:`\gamma=\infty` needs no target chain: with :math:`W_t = W_s` the target readout posterior is
    Gaussian, so every observable is exact per snapshot.
 """
@@ -29,6 +34,8 @@ from .sampler import BayesianNetworkSampler
 __all__ = ["TransferSamplingResult", "TransferSampler"]
 
 KEYS = ("Q_s", "Q_t", "Q_st", "Q_tt", "gibbs_error", "mean_error")
+#: Observables of one pretrained source (also in every :class:`TransferSamplingResult`).
+SINGLE_SOURCE_KEYS = ("single_source_error", "source_variance")
 
 
 @dataclass
@@ -36,8 +43,9 @@ class TransferSamplingResult:
     """Quenched averages over source snapshots, one entry per coupling.
 
     ``mean[key]`` and ``stderr[key]`` are arrays over ``gammas`` for keys Q_s, Q_t, Q_st, Q_tt,
-    gibbs_error, mean_error; ``per_snapshot[key]`` has shape (len(gammas), n_snapshots) (mean_error
-    excepted: it is a property of the snapshot-averaged predictor). ``diagnostics`` holds the source
+    gibbs_error, mean_error, single_source_error, source_variance; ``per_snapshot[key]`` has shape
+    (len(gammas), n_snapshots) (mean_error and source_variance excepted: they are properties of the
+    ensemble of snapshots). ``diagnostics`` holds the source
     run's and each target run's sampler diagnostics.
     """
 
@@ -53,7 +61,7 @@ class TransferSamplingResult:
         rows = []
         for i, g in enumerate(self.gammas):
             row = {"gamma": float(g)}
-            for k in KEYS:
+            for k in KEYS + SINGLE_SOURCE_KEYS:
                 row[k] = float(self.mean[k][i])
                 row[k + "_se"] = float(self.stderr[k][i])
             rows.append(row)
@@ -136,8 +144,9 @@ class TransferSampler:
         K, N1 = W_s.shape[0], self.n_hidden
         per_chain = K // source["Q_chains"].size
         diagnostics = {"source": source["diagnostics"], "targets": {}}
-        per = {k: np.zeros((gammas.size, K)) for k in KEYS if k != "mean_error"}
+        per = {k: np.zeros((gammas.size, K)) for k in KEYS + ("single_source_error",) if k != "mean_error"}
         mean_err, mean_err_se = np.zeros(gammas.size), np.zeros(gammas.size)
+        src_var, src_var_se = np.zeros(gammas.size), np.zeros(gammas.size)
         for i, gamma in enumerate(tqdm(gammas, desc="couplings", disable=not self.progress, leave=False)):
             per["Q_s"][i] = np.repeat(source["Q_chains"], per_chain)
             if np.isinf(gamma):
@@ -145,7 +154,7 @@ class TransferSampler:
                 v_a = v_b = obs["v_mean"]
                 per["Q_t"][i] = obs["Q"]
                 per["gibbs_error"][i] = obs["test_error"]
-                f_snap = obs["test_mean"]  # (K, M)
+                f_a = f_b = obs["test_mean"]  # (K, M), exact per snapshot
                 diagnostics["targets"]["inf"] = {"sampler": "exact Gaussian readout given W_t = W_s"}
             else:
                 lam = self.lambda0 + gamma
@@ -157,11 +166,14 @@ class TransferSampler:
                 v_a, v_b = v[:, 0], v[:, 1]
                 per["Q_t"][i] = res.Q.mean(axis=0).reshape(K, 2).mean(axis=1)
                 per["gibbs_error"][i] = res.test_error.mean(axis=0).reshape(K, 2).mean(axis=1)
-                f_snap = res.test_mean_chains.reshape(K, 2, -1).mean(axis=1)
+                f_ab = res.test_mean_chains.reshape(K, 2, -1)
+                f_a, f_b = f_ab[:, 0], f_ab[:, 1]
                 diagnostics["targets"][f"{gamma:g}"] = res.diagnostics
             per["Q_st"][i] = 0.5 * np.einsum("ki,ki->k", mu_s, v_a + v_b) / N1
             per["Q_tt"][i] = np.einsum("ki,ki->k", v_a, v_b) / N1
-            mean_err[i], mean_err_se[i] = _averaged_predictor_error(f_snap, ye)
+            mean_err[i], mean_err_se[i] = _averaged_predictor_error(0.5 * (f_a + f_b), ye)
+            per["single_source_error"][i] = np.mean((ye - f_a) * (ye - f_b), axis=1)
+            src_var[i], src_var_se[i] = _source_variance(f_a, f_b)
 
         mean = {k: v.mean(axis=1) for k, v in per.items()}
         stderr = {k: v.std(axis=1, ddof=1) / np.sqrt(K) if K > 1 else np.full(gammas.size, np.nan)
@@ -170,6 +182,7 @@ class TransferSampler:
         qc = source["Q_chains"]
         stderr["Q_s"][:] = qc.std(ddof=1) / np.sqrt(qc.size) if qc.size > 1 else np.nan
         mean["mean_error"], stderr["mean_error"] = mean_err, mean_err_se
+        mean["source_variance"], stderr["source_variance"] = src_var, src_var_se
         return TransferSamplingResult(gammas, mean, stderr, per, K, diagnostics)
 
     def _frozen_features(self, W_s, Xt, yt, Xe, ye):
@@ -194,3 +207,22 @@ def _averaged_predictor_error(f_snap, y):
         return float(est), float("nan")
     jack = np.array([corrected(np.delete(f_snap, k, axis=0)) for k in range(K)])
     return float(est), float(np.sqrt((K - 1) / K * np.sum((jack - jack.mean()) ** 2)))
+
+
+def _source_variance(f_a, f_b):
+    r"""Test average of :math:`\mathrm{Var}_s\langle f\rangle_t` from two replicas' posterior means per snapshot,
+    ``f_a``, ``f_b`` of shape (K, M): the covariance over snapshots of the two replicas (unbiased: their
+    sampling noises are independent), with a jackknife standard error over snapshots. With exact posterior
+    means (``f_a is f_b``, gamma = inf) it is the plain variance over snapshots."""
+    K = f_a.shape[0]
+
+    def estimate(a, b):
+        return float(np.mean(np.sum((a - a.mean(axis=0)) * (b - b.mean(axis=0)), axis=0) / (a.shape[0] - 1)))
+
+    if K < 2:
+        return float("nan"), float("nan")
+    est = estimate(f_a, f_b)
+    if K < 3:
+        return est, float("nan")
+    jack = np.array([estimate(np.delete(f_a, k, axis=0), np.delete(f_b, k, axis=0)) for k in range(K)])
+    return est, float(np.sqrt((K - 1) / K * np.sum((jack - jack.mean()) ** 2)))

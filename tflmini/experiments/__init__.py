@@ -5,7 +5,7 @@ Command line: ``python -m tflmini.experiments list``, ``python -m tflmini.experi
 and the package version); the book reads them with :func:`load`, which notices corrupted or stale files.
 """
 
-from . import single, sweeps, maps, atlas  # noqa: F401,I001  (registers the experiments, in this order)
+from . import single, sweeps, maps, atlas, decomposition  # noqa: F401,I001  (registers the experiments, in this order)
 from ._base import (REGISTRY, Experiment, ExperimentResult, command, default_directory, get_experiment,
                     list_experiments, load, result_path, run)
 from ._cache import CacheError, StaleCacheError, StaleCacheWarning
