@@ -16,26 +16,25 @@ Usage: python scripts/validate_relu.py [--quick] [--out PATH]
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-import tflmini
 from tflmini import BayesianNetworkSampler, KernelRenormalization
+from validate_single_network import result_writer, sampled_comparison
 
-FULL = {"widths": [50, 100, 200, 400], "alpha": 1.0, "P_over_N0": 1.0, "label_offsets": [0.0, 1.0]}
-QUICK = {"widths": [20, 40], "alpha": 1.0, "P_over_N0": 1.0, "label_offsets": [1.0]}
+FULL = {"widths": [50, 100, 200], "alpha": 1.0, "P_over_N0": 1.0, "label_offsets": [0.0, 1.0], "n_datasets": 3}
+QUICK = {"widths": [20, 40], "alpha": 1.0, "P_over_N0": 1.0, "label_offsets": [1.0], "n_datasets": 2}
 COMMON = {"temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0, "teacher": "relu", "n_test": 500, "n_chains": 4,
           "n_warmup": 300, "n_samples": 400, "seed": 11}
 
 
-def relu_task(n_train, n0, offset, common):
-    """Gaussian inputs, labels y = max(w.x/sqrt(N0), 0) + offset (teacher w ~ N(0, I))."""
-    rng = np.random.default_rng([common["seed"], n_train, n0])
+def relu_task(n_train, n0, offset, common, dataset=0):
+    """Gaussian inputs, labels y = max(w.x/sqrt(N0), 0) + offset (teacher w ~ N(0, I)); one random data set
+    (teacher, inputs) per ``dataset`` index."""
+    rng = np.random.default_rng([common["seed"], n_train, n0, dataset])
     w = rng.standard_normal(n0)
     X = rng.standard_normal((n_train + common["n_test"], n0))
     y = np.maximum(X @ w / np.sqrt(n0), 0.0) + offset
@@ -45,27 +44,19 @@ def relu_task(n_train, n0, offset, common):
 def run(grid, common, progress=True, on_rows=None):
     rows = []
     for offset in grid["label_offsets"]:
-        for n1 in grid["widths"]:
+        for n1, dataset in ((n1, d) for n1 in grid["widths"] for d in range(grid["n_datasets"])):
             P = int(round(grid["alpha"] * n1))
             n0 = int(round(P / grid["P_over_N0"]))
-            X, y, Xe, ye = relu_task(P, n0, offset, common)
+            X, y, Xe, ye = relu_task(P, n0, offset, common, dataset)
             kr = KernelRenormalization(n1, common["temperature"], common["lambda0"], common["lambda1"], "relu").fit(X, y)
             sampler = BayesianNetworkSampler(n1, common["temperature"], common["lambda0"], common["lambda1"], "relu",
                                              n_chains=common["n_chains"], n_warmup=common["n_warmup"],
-                                             n_samples=common["n_samples"], seed=common["seed"] + n1, progress=progress)
-            t0 = time.time()
-            res = sampler.sample(X, y, Xe, ye, desc=f"relu offset={offset:g} N1={n1} P={P} N0={n0}")
-            summ = res.summary()
-            row = {"activation": "relu", "n_hidden": n1, "P": P, "alpha": P / n1, "n_features": n0,
-                   "label_offset": offset,
-                   "theory": {"Q": kr.Q_, "gibbs_error": kr.gibbs_error(Xe, ye), "mean_error": kr.mean_error(Xe, ye)},
-                   "sampler": {k: {"mean": v[0], "se": v[1]} for k, v in summ.items()},
-                   "diagnostics": {k: v for k, v in res.diagnostics.items() if not isinstance(v, str)},
-                   "seconds": time.time() - t0}
-            rows.append(row)
-            print(f"relu offset={offset:g} N1={n1:4d} P={P} N0={n0}  Q th {kr.Q_:.4f} sim {summ['Q'][0]:.4f}"
-                  f"±{summ['Q'][1]:.4f}   gibbs th {row['theory']['gibbs_error']:.4f} sim {summ['gibbs_error'][0]:.4f}"
-                  f"±{summ['gibbs_error'][1]:.4f}   ({row['seconds']:.0f}s)", flush=True)
+                                             n_samples=common["n_samples"], seed=common["seed"] + 1000 * dataset + n1,
+                                             progress=progress)
+            rows.append(sampled_comparison(kr, sampler, X, y, Xe, ye,
+                                           {"activation": "relu", "n_hidden": n1, "P": P, "alpha": P / n1,
+                                            "n_features": n0, "label_offset": offset, "dataset": dataset},
+                                           f"relu offset={offset:g} N1={n1:4d} P={P} N0={n0} data set {dataset}"))
             if on_rows is not None:
                 on_rows(rows)
     return rows
@@ -79,13 +70,7 @@ def main(argv=None):
     grid = QUICK if args.quick else FULL
     t0 = time.time()
 
-    def save(rows, complete=False):
-        out = {"experiment": "validation_relu", "tflmini_version": tflmini.__version__,
-               "parameters": {**COMMON, "grid": grid, "quick": args.quick}, "complete": complete,
-               "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
-               "wall_seconds": time.time() - t0, "rows": rows}
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(out, indent=1))
+    save = result_writer(args.out, "validation_relu", {**COMMON, "grid": grid, "quick": args.quick}, t0)
 
     rows = run(grid, COMMON, progress=sys.stderr.isatty(), on_rows=save)
     save(rows, complete=True)

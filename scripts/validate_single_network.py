@@ -25,6 +25,37 @@ COMMON = {"n_features": 50, "temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0,
           "n_chains": 4, "n_warmup": 100, "n_samples": 200, "seed": 2024}
 
 
+def sampled_comparison(kr, sampler, X, y, X_test, y_test, fields, label):
+    """Sample with ``sampler`` and return one row of a validation file: ``fields``, the theory of the fitted
+    ``kr`` (Q and the two test errors), the sampler's estimates with standard errors, its diagnostics and the
+    wall time; prints a one-line summary starting with ``label``."""
+    t0 = time.time()
+    res = sampler.sample(X, y, X_test, y_test, desc=label.strip())
+    summ = res.summary()
+    row = {**fields,
+           "theory": {"Q": kr.Q_, "gibbs_error": kr.gibbs_error(X_test, y_test), "mean_error": kr.mean_error(X_test, y_test)},
+           "sampler": {k: {"mean": v[0], "se": v[1]} for k, v in summ.items()},
+           "diagnostics": {k: v for k, v in res.diagnostics.items() if not isinstance(v, str)},
+           "seconds": time.time() - t0}
+    print(f"{label}  Q th {kr.Q_:.4f} sim {summ['Q'][0]:.4f}±{summ['Q'][1]:.4f}   gibbs th "
+          f"{row['theory']['gibbs_error']:.4f} sim {summ['gibbs_error'][0]:.4f}±{summ['gibbs_error'][1]:.4f}"
+          f"   ({row['seconds']:.0f}s)", flush=True)
+    return row
+
+
+def result_writer(out, experiment, parameters, t0):
+    """``save(rows, complete=False)``: write a validation file (parameters, package version, machine, wall time
+    since ``t0``, rows) to ``out``, after every row so that an interrupted run keeps what it has done."""
+    def save(rows, complete=False):
+        record = {"experiment": experiment, "tflmini_version": tflmini.__version__, "parameters": parameters,
+                  "complete": complete,
+                  "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
+                  "wall_seconds": time.time() - t0, "rows": rows}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(record, indent=1))
+    return save
+
+
 def run(grid, common, progress=True, on_rows=None):
     rows = []
     configs = [(act, n1, a) for act in grid["activations"]
@@ -39,19 +70,9 @@ def run(grid, common, progress=True, on_rows=None):
         sampler = BayesianNetworkSampler(n1, common["temperature"], common["lambda0"], common["lambda1"], act,
                                          n_chains=common["n_chains"], n_warmup=common["n_warmup"],
                                          n_samples=common["n_samples"], seed=common["seed"] + n1, progress=progress)
-        t0 = time.time()
-        res = sampler.sample(task.X_train, task.y_train, task.X_test, task.y_test, desc=f"{act} N1={n1} P={P}")
-        summ = res.summary()
-        row = {"activation": act, "n_hidden": n1, "P": P, "alpha": alpha,
-               "theory": {"Q": kr.Q_, "gibbs_error": kr.gibbs_error(task.X_test, task.y_test),
-                          "mean_error": kr.mean_error(task.X_test, task.y_test)},
-               "sampler": {k: {"mean": v[0], "se": v[1]} for k, v in summ.items()},
-               "diagnostics": {k: v for k, v in res.diagnostics.items() if not isinstance(v, str)},
-               "seconds": time.time() - t0}
-        rows.append(row)
-        print(f"{act:6s} N1={n1:4d} P={P:5d}  Q th {kr.Q_:.4f} sim {summ['Q'][0]:.4f}±{summ['Q'][1]:.4f}   "
-              f"gibbs th {row['theory']['gibbs_error']:.4f} sim {summ['gibbs_error'][0]:.4f}±{summ['gibbs_error'][1]:.4f}"
-              f"   ({row['seconds']:.0f}s)", flush=True)
+        rows.append(sampled_comparison(kr, sampler, task.X_train, task.y_train, task.X_test, task.y_test,
+                                       {"activation": act, "n_hidden": n1, "P": P, "alpha": alpha},
+                                       f"{act:6s} N1={n1:4d} P={P:5d}"))
         if on_rows is not None:
             on_rows(rows)
     return rows
@@ -65,13 +86,7 @@ def main(argv=None):
     grid = QUICK if args.quick else FULL
     t0 = time.time()
 
-    def save(rows, complete=False):
-        out = {"experiment": "validation_single_network", "tflmini_version": tflmini.__version__,
-               "parameters": {**COMMON, "grid": grid, "quick": args.quick}, "complete": complete,
-               "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
-               "wall_seconds": time.time() - t0, "rows": rows}
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(out, indent=1))
+    save = result_writer(args.out, "validation_single_network", {**COMMON, "grid": grid, "quick": args.quick}, t0)
 
     rows = run(grid, COMMON, progress=sys.stderr.isatty(), on_rows=save)
     save(rows, complete=True)

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-import tflmini
 from tflmini import FranzParisiTransfer, make_transfer_task
 from tflmini.transfer_sampler import KEYS, TransferSampler
+from validate_single_network import result_writer
 
 # relatedness values per width (the widest network only at rho = 0.9, to bound the cost)
 FULL = {"widths": [200, 400, 800], "rhos": {"200": [0.0, 0.5, 0.9], "400": [0.0, 0.5, 0.9], "800": [0.9]},
@@ -98,13 +97,7 @@ def main(argv=None):
         else:
             print(f"not resuming: the parameters in {args.out} differ")
 
-    def save(rows, complete=False):
-        out = {"experiment": "validation_transfer", "tflmini_version": tflmini.__version__,
-               "parameters": {**COMMON, "grid": grid, "quick": args.quick}, "complete": complete,
-               "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
-               "wall_seconds": time.time() - t0, "rows": rows}
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(out, indent=1))
+    save = result_writer(args.out, "validation_transfer", {**COMMON, "grid": grid, "quick": args.quick}, t0)
 
     rows = run(grid, COMMON, progress=sys.stderr.isatty(), on_rows=save, done=done)
     save(rows, complete=True)

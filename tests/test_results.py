@@ -120,3 +120,30 @@ def test_cached_files_of_the_repository_load():
     data = load_validation()
     assert validation_series(data, activation="erf")
     assert len(load_input_dimension()["arrays"]["n_features"]) >= 2
+
+
+def test_fraction_within_counts_finite_comparisons():
+    from tflmini.results import fraction_within
+
+    frac, count = fraction_within([0.1, -0.5, 0.05, np.nan], [0.1, 0.1, np.inf, 0.1])
+    assert count == 2 and frac == pytest.approx(0.5)
+    frac, count = fraction_within([], [])
+    assert count == 0 and np.isnan(frac)
+    with pytest.raises(ValueError, match="same number"):
+        fraction_within([1.0, 2.0], [1.0])
+
+
+def test_relu_series_groups_by_label_offset():
+    from tflmini.results import relu_series
+
+    rows = []
+    for offset in (0.0, 1.0):
+        for n in (40, 20):
+            rows.append({"activation": "relu", "n_hidden": n, "P": n, "alpha": 1.0, "n_features": n,
+                         "label_offset": offset, "theory": {"Q": 1.0, "gibbs_error": 0.4, "mean_error": 0.2},
+                         "sampler": {k: {"mean": 0.4, "se": 0.01} for k in ("Q", "train_error", "gibbs_error", "mean_error")}})
+    series = relu_series({"rows": rows})
+    assert list(series) == [0.0, 1.0]
+    np.testing.assert_array_equal(series[1.0]["n_hidden"], [20, 40])
+    np.testing.assert_allclose(series[1.0]["gap"], [0.0, 0.0])
+    np.testing.assert_array_equal(series[1.0]["n_features"], [20, 40])

@@ -163,3 +163,95 @@ def test_load_validation_transfer_partial_file(tmp_path):
     assert tp.load_validation_transfer(path, require_complete=False)["rows"]
     with pytest.raises(tp.ResultsError, match="partial"):
         tp.load_validation_transfer(path, require_complete=True)
+
+
+# -- transfer against the control, the split and the single-source error (book chapter 7) ----------------------
+
+def _fake_decomposition():
+    """A result shaped like the cached ``transfer_decomposition`` (theory on 6 couplings, 5 sampled), with the
+    exact split err = no_source + linear + quadratic."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    gammas = np.array([0.0, 0.3, 1.0, 3.0, 10.0, np.inf])
+    x = np.array([0.0, 0.3 / 1.3, 0.5, 0.75, 10 / 11, 1.0])
+    theory, sampled = {}, {}
+    for rel in ("0", "0.5", "0.9"):
+        q = 0.1 * float(rel) * x
+        c = {"Q_st": q, "Q_s": np.full(6, 0.9), "Q_t": np.full(6, 0.95), "Q_tt": 1.3 * q, "source_variance": 0.01 * x}
+        for m, base in (("mean_error", 0.25), ("gibbs_error", 0.5)):
+            c[m + "_no_source"] = base + 0.001 * x
+            c[m + "_source_linear"] = -0.2 * q
+            c[m + "_source_quadratic"] = 0.3 * q**2
+            c[m] = c[m + "_no_source"] + c[m + "_source_linear"] + c[m + "_source_quadratic"]
+            c["control_" + m] = np.full(6, base) - 0.0005 * x * (1 - x)
+        c["single_source_error"] = c["mean_error"] + c["source_variance"]
+        c["single_source_error_no_source"] = c["mean_error_no_source"] + c["source_variance"]
+        c["single_source_error_source_linear"] = c["mean_error_source_linear"]
+        c["single_source_error_source_quadratic"] = c["mean_error_source_quadratic"]
+        theory[rel] = c
+        sampled[rel] = {k: {"mean": np.asarray(c[k])[1:] + 1e-3 * rng.normal(size=5), "se": np.full(5, 2e-3)}
+                        for k in ("Q_s", "Q_t", "Q_st", "Q_tt", "gibbs_error", "mean_error", "single_source_error",
+                                  "source_variance", "control_gibbs_error", "control_mean_error")}
+    return SimpleNamespace(theory={"gammas": gammas, "curves": theory},
+                           simulation={"gammas": gammas[1:], "curves": sampled}, parameters={})
+
+
+def test_decomposition_gain_adds_up_and_vanishes_without_overlap():
+    res = _fake_decomposition()
+    for rel in ("0", "0.9"):
+        for metric in ("mean_error", "gibbs_error", "single_source_error"):
+            d = tp.decomposition_gain(res, rel, metric)
+            th = d["theory"]
+            assert np.allclose(th["carried"] + th["rest"], th["gain"])
+            assert np.all(th["carried"][th["Q_st"] == 0] == 0)
+            s = d["sampled"]
+            assert s["gain"].shape == s["gain_se"].shape == (5,)
+            assert np.allclose(s["gain_se"], np.hypot(2e-3, 2e-3))
+    # the single-source control is the control's mean error (no source, no source variance)
+    d = tp.decomposition_gain(res, 0.9, "single_source_error")
+    c = res.theory["curves"]["0.9"]
+    assert np.allclose(d["theory"]["gain"], c["control_mean_error"] - c["single_source_error"])
+
+
+def test_decomposition_figures_draw_finite_values_with_labels():
+    res = _fake_decomposition()
+    fig, ax = plt.subplots()
+    out = tp.plot_gain_vs_overlap(ax, res)
+    assert set(out) == {"0", "0.5", "0.9"}
+    assert "Q_{st}" in ax.get_xlabel() and "control" in ax.get_ylabel()
+    assert len(ax.get_legend().get_texts()) == 6
+    _finite_figure(fig)
+    plt.close(fig)
+    fig, axes = plt.subplots(2, 3)
+    tp.plot_single_source(axes, res)
+    assert all(a.get_ylabel() for a in axes.ravel()) and all(a.get_xlabel() for a in axes[-1])
+    assert any("single" in t.get_text() for t in axes[0, 0].get_legend().get_texts())
+    assert any("Gibbs" in t.get_text() for t in axes[1, 0].get_legend().get_texts())
+    _finite_figure(fig)
+    plt.close(fig)
+    fig, axes = plt.subplots(1, 2)  # one row of errors, two relatedness values, no control
+    tp.plot_single_source(axes, res, relations=(0, 0.9), rows=(("single_source_error",),), control=False)
+    assert [a.get_title() for a in axes] == [r"$\rho = 0$", r"$\rho = 0.9$"]
+    assert all("control" not in t.get_text() for t in axes[0].get_legend().get_texts())
+    plt.close(fig)
+
+
+def test_plot_transfer_control_adds_the_sampled_points(task):
+    res = _fake_decomposition()
+    gammas = np.array([0.0, 1.0, np.inf])
+    runs = {0.0: tp.theory_along_gamma(make_transfer_task(60, 20, 80, 20, 0.0, teacher="erf", seed=2), 40, gammas,
+                                       temperature=0.05, matched_prior=True),
+            0.9: tp.theory_along_gamma(task, 40, gammas, temperature=0.05, matched_prior=True)}
+    fig, axes = plt.subplots(1, 2)
+    tp.plot_transfer_control(axes, runs, gammas, res)
+    for ax in axes:
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "transfer, sampled" in labels and "control, sampled" in labels
+        assert ax.get_ylabel() and ax.get_xlabel()
+    _finite_figure(fig)
+    plt.close(fig)
+    fig, axes = plt.subplots(1, 2)
+    tp.plot_transfer_control(axes, runs, gammas)  # theory only
+    assert all("sampled" not in t.get_text() for t in axes[0].get_legend().get_texts())
+    plt.close(fig)

@@ -271,7 +271,9 @@ def frozen_transfer_curve(task, sizes, n_hidden, temperature, *, lambda0=1.0, la
     (:class:`TheoryOnData`); "frozen" is :class:`~tflmini.FranzParisiTransfer` at :math:`\gamma=\infty`: the
     target network keeps the first layer of a network trained on the whole source set and learns only
     its readout. Returns arrays ``P``, ``scratch_gibbs_error``, ``scratch_mean_error``,
-    ``frozen_gibbs_error``, ``frozen_mean_error`` (NaN where a saddle point is not found).
+    ``frozen_gibbs_error``, ``frozen_mean_error`` (predictor averaged over source networks too) and
+    ``frozen_single_source_error`` (the error of the target built on one pretrained source,
+    :meth:`~tflmini.FranzParisiTransfer.single_source_error`), NaN where a saddle point is not found.
     """
     from .transfer import FranzParisiTransfer
 
@@ -279,7 +281,8 @@ def frozen_transfer_curve(task, sizes, n_hidden, temperature, *, lambda0=1.0, la
     S, T = task.source, task.target
     if sizes.ndim != 1 or sizes.size == 0 or sizes.min() < 1 or sizes.max() > T.X_train.shape[0]:
         raise ValueError(f"sizes must be between 1 and the {T.X_train.shape[0]} target training points")
-    keys = ("scratch_gibbs_error", "scratch_mean_error", "frozen_gibbs_error", "frozen_mean_error")
+    keys = ("scratch_gibbs_error", "scratch_mean_error", "frozen_gibbs_error", "frozen_mean_error",
+            "frozen_single_source_error")
     out = {"P": sizes, **{k: np.full(sizes.size, np.nan) for k in keys}}
     with single_thread():
         for i, P in enumerate(sizes):
@@ -290,8 +293,9 @@ def frozen_transfer_curve(task, sizes, n_hidden, temperature, *, lambda0=1.0, la
                 out["scratch_gibbs_error"][i], out["scratch_mean_error"][i] = res["gibbs_error"], res["mean_error"]
                 fp = FranzParisiTransfer(n_hidden, np.inf, temperature, lambda0, lambda1, activation)
                 fp.fit(S.X_train, S.y_train, Xt, yt)
-                out["frozen_gibbs_error"][i] = fp.gibbs_error(T.X_test, T.y_test)
-                out["frozen_mean_error"][i] = fp.mean_error(T.X_test, T.y_test)
+                split = fp.transfer_split(T.X_test, T.y_test)
+                for k in ("gibbs_error", "mean_error", "single_source_error"):
+                    out[f"frozen_{k}"][i] = split[k]
             except ConvergenceError:
                 continue
     return out

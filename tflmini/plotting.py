@@ -274,20 +274,17 @@ def plot_input_dimension(axes, data):
     return axes
 
 
-def plot_relu_validation(ax, series, key="gibbs_error"):
+def plot_relu_validation(ax, series):
     r"""Relative deviation (in %) of sampled ReLU networks from the theory against the width at fixed
-    :math:`P/N_1` and :math:`P/N_0`, one series per label offset (:func:`tflmini.results.relu_series`), with a
-    dashed :math:`1/N_1` guide through the first point of each series."""
-    from .results import relative_gap
-
+    :math:`P/N_1` and :math:`P/N_0`, one series per label offset (:func:`tflmini.results.relu_series`: mean over
+    data sets and its standard error), with a dashed :math:`1/N_1` guide through the first point of each series."""
     markers = ("o", "s", "^", "D")
     for i, (offset, s) in enumerate(series.items()):
-        gap, se = relative_gap(s, key)
         color = f"C{i}"
-        plot_simulation(ax, s["n_hidden"], 100 * gap, 100 * se, color=color, marker=markers[i % 4],
+        plot_simulation(ax, s["n_hidden"], 100 * s["gap"], 100 * s["gap_se"], color=color, marker=markers[i % 4],
                         label=f"labels with offset {offset:g}")
-        ax.plot(s["n_hidden"], 100 * gap[0] * s["n_hidden"][0] / s["n_hidden"], color=color, lw=0.8, ls="--")
+        ax.plot(s["n_hidden"], 100 * s["gap"][0] * s["n_hidden"][0] / s["n_hidden"], color=color, lw=0.8, ls="--")
     ax.axhline(0.0, color="k", lw=1.2, label="theory")
     ax.set_xscale("log")
-    label_axes(ax, r"width $N_1$", "sampled − theory (% of theory)")
+    label_axes(ax, r"width $N_1 = P = N_0$", "sampled − theory (% of theory)")
     return ax

@@ -213,17 +213,32 @@ def _series(rows, order):
     }
 
 
-def relu_series(data):
-    r"""Rows of ``load_validation("validation_relu")`` grouped by label offset: ``{label_offset: series}`` with the
-    arrays of :func:`validation_series` plus ``n_features``, each series ordered by width (along it P and
-    N0 grow with N1: the proportional regime)."""
+def relu_series(data, key="gibbs_error"):
+    r"""Rows of ``load_validation("validation_relu")`` as relative deviations of the sampled ``key`` from the
+    theory, :math:`(s - t)/t`, grouped by label offset and averaged over the random data sets of each width.
+
+    Returns ``{label_offset: {"n_hidden", "n_features", "gap", "gap_se", "n_datasets"}}`` (arrays over the
+    widths, increasing; along them P and N0 grow with N1: the proportional regime). ``gap_se`` is the
+    standard error of the mean over data sets (it includes the variation from one data set to another), or
+    the sampler's error when a width has a single data set.
+    """
     groups = {}
     for row in data["rows"]:
-        groups.setdefault(float(row["label_offset"]), []).append(row)
+        groups.setdefault(float(row["label_offset"]), {}).setdefault(int(row["n_hidden"]), []).append(row)
     out = {}
-    for key in sorted(groups):
-        out[key] = _series(groups[key], "n_hidden")
-        out[key]["n_features"] = np.array(sorted(r["n_features"] for r in groups[key]), dtype=float)
+    for offset in sorted(groups):
+        widths = sorted(groups[offset])
+        gap, gap_se, n0, n_sets = [], [], [], []
+        for n1 in widths:
+            rows = groups[offset][n1]
+            g = np.array([(r["sampler"][key]["mean"] - r["theory"][key]) / r["theory"][key] for r in rows])
+            gap.append(g.mean())
+            gap_se.append(g.std(ddof=1) / np.sqrt(g.size) if g.size > 1
+                          else rows[0]["sampler"][key]["se"] / abs(rows[0]["theory"][key]))
+            n0.append(rows[0]["n_features"])
+            n_sets.append(len(rows))
+        out[offset] = {"n_hidden": np.array(widths, dtype=float), "n_features": np.array(n0, dtype=float),
+                       "gap": np.array(gap), "gap_se": np.array(gap_se), "n_datasets": np.array(n_sets)}
     return out
 
 

@@ -489,17 +489,18 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
     def predictor_parts(self, X):
         r"""The predictor split by its dependence on :math:`Q_{st}` (book proposition ``ch06-prop-split``).
 
-        With :math:`d = Q_tk_{t*} - Q_{tt}k^\times_{t*}`, :math:`v = k_{s*} - K_{st}D^{-1}d` (the source-target kernel
-        at :math:`x` minus what the target points already carry) and :math:`G = G_{ss}`, exactly
+        With :math:`d = Q_tk_{t*} - Q_{tt}k^\times_{t*}`, :math:`\tilde k_{s*} = k_{s*} - K_{st}D^{-1}d` (the
+        source-target kernel at :math:`x` minus what the target training inputs already explain of it) and
+        :math:`G = G_{ss}`, exactly
 
-        - mean :math:`= m_0 + Q_{st}\,u`, :math:`m_0 = d^\top D^{-1}y_t`, :math:`u = v^\top G^{-1}y_s`;
-        - total variance :math:`= \mathrm{var}_0 - Q_{st}^2 w`, :math:`w = v^\top G^{-1}v`,
-          :math:`\mathrm{var}_0 = Q_tk_{**} - d^\top D^{-1}d - 2Q_{tt}d^\top D^{-1}k^\times_{t*} + Q_{tt}d^\top D^{-1}K_\times D^{-1}d`;
-        - source-to-source variance :math:`= s_0 - Q_{st}^2 w`,
-          :math:`s_0 = Q_{tt}[k^\times_{**} - 2d^\top D^{-1}k^\times_{t*} + d^\top D^{-1}K_\times D^{-1}d]`.
+        - mean :math:`= \bar f_0 + Q_{st}\,u`, :math:`\bar f_0 = d^\top D^{-1}y_t`, :math:`u = \tilde k_{s*}^\top G^{-1}y_s`;
+        - total variance :math:`= \mathrm{Var}_0 - Q_{st}^2\Xi`, :math:`\Xi = \tilde k_{s*}^\top G^{-1}\tilde k_{s*}`,
+          :math:`\mathrm{Var}_0 = Q_tk_{**} - d^\top D^{-1}d - 2Q_{tt}d^\top D^{-1}k^\times_{t*} + Q_{tt}d^\top D^{-1}K_\times D^{-1}d`;
+        - source-to-source variance :math:`= V_0 - Q_{st}^2\Xi`,
+          :math:`V_0 = Q_{tt}[k^\times_{**} - 2d^\top D^{-1}k^\times_{t*} + d^\top D^{-1}K_\times D^{-1}d]`.
 
-        :math:`m_0`, :math:`\mathrm{var}_0` and :math:`s_0` do not involve the source labels. Returns a dict of arrays
-        over the rows of ``X``: ``m0``, ``u``, ``var0``, ``sv0``, ``w``.
+        :math:`\bar f_0`, :math:`\mathrm{Var}_0` and :math:`V_0` do not involve the source labels. Returns a dict of
+        arrays over the rows of ``X``: ``m0`` (:math:`\bar f_0`), ``u``, ``var0``, ``sv0`` (:math:`V_0`), ``xi`` (:math:`\Xi`).
         """
         self._check_fitted()
         p = self._checked_params()
@@ -513,19 +514,19 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         k_x = nngp_kernel(self.X_target_, X, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"], activation=act)
         d = Q_t * k_t - Q_tt * k_x
         Z = sla.cho_solve(self._D_chol, d)  # D^{-1} d
-        v = k_s - tk.K_st @ Z
-        Gi_v = src.spectrum.solve(src.Q_s, T, v)
+        k_res = k_s - tk.K_st @ Z  # the residual source-target kernel
+        Gi_k = src.spectrum.solve(src.Q_s, T, k_res)
         c_xx = np.einsum("ij,ij->i", X, X) / X.shape[1]  # C(x, x)
         k_xx = act.kernel(st["c_tt"] * c_xx, st["c_tt"] * c_xx, st["c_x"] * c_xx)  # K_x(x, x)
         zkx = np.einsum("pm,pm->m", Z, k_x)
         zKz = np.einsum("pm,pm->m", Z, tk.K_x @ Z)
         return {
             "m0": Z.T @ self.y_target_,
-            "u": v.T @ self._source_weights,
+            "u": k_res.T @ self._source_weights,
             "var0": Q_t * nngp_diagonal(X, var=st["c_tt"], activation=act) - np.einsum("pm,pm->m", d, Z)
             - 2 * Q_tt * zkx + Q_tt * zKz,
             "sv0": Q_tt * (k_xx - 2 * zkx + zKz),
-            "w": np.einsum("pm,pm->m", v, Gi_v),
+            "xi": np.einsum("pm,pm->m", k_res, Gi_k),
         }
 
     def predict(self, X, return_var=False):
@@ -553,7 +554,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
             return Q_st * (k_s.T @ self._source_weights) + d.T @ self._e
         parts = self.predictor_parts(X)
         mean = parts["m0"] + Q_st * parts["u"]
-        return mean, np.clip(parts["var0"] - Q_st**2 * parts["w"], 0.0, None)
+        return mean, np.clip(parts["var0"] - Q_st**2 * parts["xi"], 0.0, None)
 
     def source_variance(self, X):
         r"""Source-to-source variance of the target's posterior mean, :math:`\mathrm{Var}_s\langle f(x)\rangle_t` per row
@@ -561,7 +562,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         :math:`B_{**} - 2d^\top D^{-1}\tilde c + d^\top D^{-1}BD^{-1}d`, :math:`B_{**} = Q_{tt}k^\times_{**} - Q_{st}^2k_{*s}^\top G_{ss}^{-1}k_{s*}`.
         Zero at :math:`\gamma = 0` and at infinite width (:math:`Q_{tt} = Q_{st} = 0`)."""
         parts = self.predictor_parts(X)
-        return np.clip(parts["sv0"] - self.order_parameters_["Q_st"] ** 2 * parts["w"], 0.0, None)
+        return np.clip(parts["sv0"] - self.order_parameters_["Q_st"] ** 2 * parts["xi"], 0.0, None)
 
     def single_source_error(self, X, y):
         r"""Test error of the target trained on ONE pretrained source, averaged over sources:
@@ -573,11 +574,11 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
 
     def transfer_split(self, X, y):
         r"""The three test errors, each split exactly by its dependence on :math:`Q_{st}` (book proposition
-        ``ch06-prop-split``): :math:`E = E^{(0)} - 2Q_{st}\langle(y - m_0)u\rangle + Q_{st}^2\langle u^2 - w\rangle`
-        (without :math:`w` for the mean error).
+        ``ch06-prop-split``): :math:`\epsilon = \epsilon^{(0)} - 2Q_{st}\langle(y - \bar f_0)u\rangle + Q_{st}^2\langle u^2 - \Xi\rangle`
+        (without :math:`\Xi` for the mean error).
 
         Returns a dict with, for ``err`` in ``gibbs_error``, ``mean_error``, ``single_source_error``: ``err``;
-        ``err + "_no_source"`` (:math:`E^{(0)}`: the same :math:`Q_t, Q_{tt}` with :math:`Q_{st} = 0`, which does not use the
+        ``err + "_no_source"`` (:math:`\epsilon^{(0)}`: the same :math:`Q_t, Q_{tt}` with :math:`Q_{st} = 0`, which does not use the
         source labels); ``err + "_source_linear"`` and ``err + "_source_quadratic"`` (the two terms carried by
         :math:`Q_{st}K_{st}`); the last three add up to ``err``.
         """
@@ -585,13 +586,13 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         y = check_targets(y, X.shape[0], "y")
         parts = self.predictor_parts(X)
         Q_st = self.order_parameters_["Q_st"]
-        r0, u, w = y - parts["m0"], parts["u"], parts["w"]
+        r0, u, xi = y - parts["m0"], parts["u"], parts["xi"]
         linear = float(-2 * Q_st * np.mean(r0 * u))
         no_source = {"mean_error": float(np.mean(r0**2)),
                      "gibbs_error": float(np.mean(r0**2 + parts["var0"])),
                      "single_source_error": float(np.mean(r0**2 + parts["sv0"]))}
         quadratic = {"mean_error": float(Q_st**2 * np.mean(u**2))}
-        quadratic["gibbs_error"] = quadratic["single_source_error"] = float(Q_st**2 * np.mean(u**2 - w))
+        quadratic["gibbs_error"] = quadratic["single_source_error"] = float(Q_st**2 * np.mean(u**2 - xi))
         out = {}
         for err in ("gibbs_error", "mean_error", "single_source_error"):
             out[err] = no_source[err] + linear + quadratic[err]

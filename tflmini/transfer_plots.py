@@ -72,6 +72,9 @@ __all__ = [
 
 ORDER_PARAMETERS = ("Q_s", "Q_t", "Q_st", "Q_tt")
 METRICS = ("mean_error", "gibbs_error")
+#: The book's symbols of the target test errors (appendix "Notation").
+ERROR_SYMBOLS = {"mean_error": r"\epsilon_{\rm m}", "gibbs_error": r"\epsilon_{\rm G}",
+                 "single_source_error": r"\epsilon_{\rm single}"}
 
 # Colours of the book's part II: one per role, the same in every figure.
 COLORS = {"transfer": "C0", "control": "C1", "scratch": "0.35", "lazy": "0.6", "Q_t": "C2", "Q_st": "C0",
@@ -449,9 +452,11 @@ def plot_action_slices(axes, estimator, *, half_width=None, n_points=61, math=Tr
     return out
 
 
-def plot_benefit_map(ax, x, y, benefit, *, xlabel, ylabel, log_x=False, vmax=None, colorbar=True, title=None):
-    r"""A map of the transfer benefit :math:`E(\gamma=0) - E` (> 0: transfer helps) with a diverging colour
-    scale centred at zero and the zero contour drawn (the border between positive and negative transfer)."""
+def plot_benefit_map(ax, x, y, benefit, *, xlabel, ylabel, log_x=False, vmax=None, colorbar=True, title=None,
+                     metric="mean_error"):
+    r"""A map of the transfer benefit :math:`\epsilon(\gamma=0) - \epsilon` (> 0: transfer helps) of the error ``metric``
+    with a diverging colour scale centred at zero and the zero contour drawn (the border between positive and
+    negative transfer)."""
     import matplotlib.colors as mcolors
 
     benefit = np.asarray(benefit, dtype=np.float64)
@@ -470,7 +475,8 @@ def plot_benefit_map(ax, x, y, benefit, *, xlabel, ylabel, log_x=False, vmax=Non
     if title:
         ax.set_title(title, fontsize="medium")
     if colorbar:
-        ax.figure.colorbar(mesh, ax=ax, label=r"benefit $E(\gamma{=}0) - E$")
+        sym = ERROR_SYMBOLS[metric]
+        ax.figure.colorbar(mesh, ax=ax, label=rf"benefit ${sym}(\gamma{{=}}0) - {sym}$")
     return mesh
 
 
@@ -643,18 +649,19 @@ def plot_width_effect(axes, result, metric=None):
     for a in (ax, bx):
         _format_width_axis(a, widths, top)
     bx.axhline(0, color="0.6", lw=0.8)
-    bx.set_ylabel(r"benefit of frozen features $E(0) - E(\infty)$")
+    bx.set_ylabel(rf"benefit of frozen features ${ERROR_SYMBOLS[metric]}(0) - {ERROR_SYMBOLS[metric]}(\infty)$")
     ax.legend(fontsize="small")
     bx.legend(fontsize="small", ncols=2)
     return axes
 
 
 def plot_gamma_rho_maps(axes, map_result, relatedness_result=None, widths=("N1=100", "N1=inf")):
-    r"""The benefit :math:`E(0) - E(\gamma)` over (coupling, relatedness) from the cached ``map_gamma_rho``
+    r"""The benefit :math:`\epsilon(0) - \epsilon(\gamma)` over (coupling, relatedness) from the cached ``map_gamma_rho``
     experiment, one map per width in ``widths`` (same colour scale); with ``relatedness_result`` (the cached
     ``relatedness_sweep``) a last panel of the benefit against :math:`\rho` at its sampled couplings (lines:
     theory at the sampled width; points: sampled networks)."""
     maps = map_result.theory["maps"]
+    metric = map_result.theory.get("metric", "mean_error")
     vmax = max(float(np.nanmax(np.abs(maps[w]["benefit"]))) for w in widths)
     mesh = None
     for ax, w in zip(axes, widths):
@@ -662,13 +669,13 @@ def plot_gamma_rho_maps(axes, map_result, relatedness_result=None, widths=("N1=1
         name = w.replace("N1=", "").replace("inf", r"\infty")
         mesh = plot_benefit_map(ax, m["gammas"], m["rhos"], m["benefit"], xlabel=r"coupling $\gamma$",
                                 ylabel=r"relatedness $\rho$", log_x=True, vmax=vmax, colorbar=False,
-                                title=rf"$N_1 = {name}$")
-    axes[0].figure.colorbar(mesh, ax=list(axes[:len(widths)]), label=r"benefit $E(0) - E(\gamma)$", shrink=0.8,
+                                title=rf"$N_1 = {name}$", metric=metric)
+    sym = ERROR_SYMBOLS[metric]
+    axes[0].figure.colorbar(mesh, ax=list(axes[:len(widths)]), label=rf"benefit ${sym}(0) - {sym}(\gamma)$", shrink=0.8,
                             location="bottom", aspect=40)
     if relatedness_result is not None and len(axes) > len(widths):
         ax = axes[len(widths)]
         th, sim = relatedness_result.theory, relatedness_result.simulation
-        metric = map_result.theory.get("metric", "mean_error")
         width = f"N1={relatedness_result.parameters['n_hidden']}"
         g_th = np.asarray(th["gammas"], dtype=float)
         E = np.asarray(th["curves"][width][metric])  # (n_rho, n_gamma)
@@ -687,7 +694,7 @@ def plot_gamma_rho_maps(axes, map_result, relatedness_result=None, widths=("N1=1
                         mec="k", mew=0.6, capsize=3, label=rf"$\gamma={gname}$ sampled")
         ax.axhline(0, color="0.6", lw=0.8)
         ax.set_xlabel(r"relatedness $\rho$")
-        ax.set_ylabel(r"benefit $E(0) - E(\gamma)$")
+        ax.set_ylabel(rf"benefit ${ERROR_SYMBOLS[metric]}(0) - {ERROR_SYMBOLS[metric]}(\gamma)$")
         ax.set_title(rf"$N_1 = {relatedness_result.parameters['n_hidden']}$", fontsize="medium")
         ax.legend(fontsize="small")
     return axes
@@ -706,10 +713,10 @@ def plot_alpha_rho_maps(axes, result):
     for ax, key, title in ((axes[0], "benefit_inf", r"frozen features, $\gamma=\infty$"),
                            (axes[1], "benefit_star", r"best coupling $\gamma^*$")):
         mesh = plot_benefit_map(ax, a, r, th[key], xlabel=r"target load $\alpha_t = P_t/N_1$",
-                                ylabel=r"relatedness $\rho$", log_x=True, vmax=vmax, colorbar=False, title=title)
+                                ylabel=r"relatedness $\rho$", log_x=True, vmax=vmax, colorbar=False, title=title, metric=metric)
         ax.set_xticks(np.log10([0.05, 0.1, 0.2, 0.5, 1.0]))
         ax.set_xticklabels(["0.05", "0.1", "0.2", "0.5", "1"])
-    axes[0].figure.colorbar(mesh, ax=list(axes[:2]), label=r"benefit $E(0) - E$", shrink=0.8, location="bottom",
+    axes[0].figure.colorbar(mesh, ax=list(axes[:2]), label=rf"benefit ${ERROR_SYMBOLS[metric]}(0) - {ERROR_SYMBOLS[metric]}$", shrink=0.8, location="bottom",
                             aspect=40)
     if sim is not None and len(axes) > 2:
         ax = axes[2]
@@ -726,7 +733,7 @@ def plot_alpha_rho_maps(axes, result):
         ax.set_xticklabels(["0.05", "0.1", "0.2", "0.5", "1"])
         ax.axhline(0, color="0.6", lw=0.8)
         ax.set_xlabel(r"target load $\alpha_t = P_t/N_1$")
-        ax.set_ylabel(r"benefit $E(0) - E(\infty)$")
+        ax.set_ylabel(rf"benefit ${ERROR_SYMBOLS[metric]}(0) - {ERROR_SYMBOLS[metric]}(\infty)$")
         ax.set_title(rf"$N_1 = {n1:g}$, $\gamma=\infty$", fontsize="medium")
         ax.legend(fontsize="small")
     return axes
@@ -761,7 +768,192 @@ def plot_source_size(ax, result, n_targets=None):
     ax.set_xscale("log")
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set_xlabel(r"source size $P_s$")
-    ax.set_ylabel(r"benefit of frozen features $E(0) - E(\infty)$")
+    ax.set_ylabel(rf"benefit of frozen features ${ERROR_SYMBOLS[metric]}(0) - {ERROR_SYMBOLS[metric]}(\infty)$")
     ax.set_title(rf"$N_1 = {result.parameters['n_hidden']}$, $\rho = {th['relatedness']:g}$", fontsize="medium")
     ax.legend(fontsize="small", ncols=2)
     return out
+
+
+# -- transfer, the matched-prior control and the single-source error (cached ``transfer_decomposition``) ----------
+
+
+def _relation_key(relation):
+    """The key of a relatedness in ``transfer_decomposition`` results: ``0.9`` -> ``"0.9"``, ``0`` -> ``"0"``."""
+    return relation if isinstance(relation, str) else f"{float(relation):g}"
+
+
+def _control_key(metric, curves):
+    """The matched-prior control of an error: ``control_<metric>``; the control has no source, so its
+    single-source error is its posterior-mean error (``control_mean_error``)."""
+    key = "control_" + metric
+    return key if key in curves else "control_mean_error"
+
+
+def decomposition_gain(result, relation, metric="mean_error"):
+    r"""Gain of transfer over the matched-prior control, :math:`E_{\rm control}(\gamma) - E(\gamma)`, and its split,
+    from the cached ``transfer_decomposition`` experiment (``result``: :func:`tflmini.experiments.load`), for one
+    relatedness ``relation`` (``0.9`` or ``"0.9"``) and one error ``metric`` (``"mean_error"``, ``"gibbs_error"``,
+    ``"single_source_error"``).
+
+    The theory stores the exact split :math:`E = E_{\rm no\,source} + E_{\rm linear} + E_{\rm quadratic}` (keys
+    ``<metric>_no_source``, ``<metric>_source_linear``, ``<metric>_source_quadratic``), so the gain is the sum of
+    ``carried`` :math:`= -(E_{\rm linear} + E_{\rm quadratic})`, the part carried by the renormalized source-target
+    kernel :math:`Q_{st}K_{st}` (zero when :math:`Q_{st} = 0`), and ``rest`` :math:`= E_{\rm control} - E_{\rm no\,source}`.
+
+    Returns ``{"theory": {gammas, Q_st, gain, carried, rest}, "sampled": {gammas, Q_st, Q_st_se, gain, gain_se}}``
+    (``"sampled"`` is None without simulation); sampled gains are differences of two independent estimates,
+    standard errors added in quadrature."""
+    key = _relation_key(relation)
+    th = result.theory["curves"][key]
+    control = _control_key(metric, th)
+    err = np.asarray(th[metric], dtype=np.float64)
+    theory = {"gammas": np.asarray(result.theory["gammas"], dtype=np.float64),
+              "Q_st": np.asarray(th["Q_st"], dtype=np.float64),
+              "gain": np.asarray(th[control], dtype=np.float64) - err,
+              "carried": -(np.asarray(th[metric + "_source_linear"], dtype=np.float64)
+                           + np.asarray(th[metric + "_source_quadratic"], dtype=np.float64)),
+              "rest": np.asarray(th[control], dtype=np.float64) - np.asarray(th[metric + "_no_source"], dtype=np.float64)}
+    sampled = None
+    sim = getattr(result, "simulation", None)
+    if sim is not None and key in sim["curves"]:
+        c = sim["curves"][key]
+        gain, gain_se = _difference(c[_control_key(metric, c)], c[metric])
+        sampled = {"gammas": np.asarray(sim["gammas"], dtype=np.float64),
+                   "Q_st": np.asarray(c["Q_st"]["mean"], dtype=np.float64),
+                   "Q_st_se": np.asarray(c["Q_st"]["se"], dtype=np.float64), "gain": gain, "gain_se": gain_se}
+    return {"theory": theory, "sampled": sampled}
+
+
+def _gamma_text(g):
+    return r"\infty" if np.isinf(g) else f"{g:g}"
+
+
+def plot_gain_vs_overlap(ax, result, metric="mean_error", relations=None, *, annotate=True):
+    r"""The gain of transfer over the matched-prior control against the source-target overlap :math:`Q_{st}`,
+    from the cached ``transfer_decomposition`` experiment, one colour per relatedness: solid lines, the theory
+    gain along the coupling (:math:`\gamma` runs along each line, from :math:`Q_{st}=0` at :math:`\gamma = 0`);
+    dashed lines, the part of it carried by :math:`Q_{st}K_{st}` (:func:`decomposition_gain`); points, sampled
+    networks (x: sampled :math:`Q_{st}` ± standard error; y: sampled control minus sampled transfer error,
+    standard errors in quadrature). ``annotate``: write the sampled couplings next to the theory line of the
+    last relatedness. Returns {relation: :func:`decomposition_gain`}."""
+    from matplotlib.lines import Line2D
+
+    relations = list(result.theory["curves"]) if relations is None else [_relation_key(r) for r in relations]
+    out = {}
+    for k, rel in enumerate(relations):
+        color = f"C{k}"
+        d = out[rel] = decomposition_gain(result, rel, metric)
+        th = d["theory"]
+        ok = np.isfinite(th["Q_st"]) & np.isfinite(th["gain"])
+        ax.plot(th["Q_st"][ok], th["gain"][ok], "-", color=color, lw=1.8, label=rf"$\rho = {rel}$")
+        ok_c = ok & np.isfinite(th["carried"])
+        ax.plot(th["Q_st"][ok_c], th["carried"][ok_c], "--", color=color, lw=1.4)
+        s = d["sampled"]
+        if s is not None:
+            ax.errorbar(s["Q_st"], s["gain"], xerr=s["Q_st_se"], yerr=s["gain_se"], fmt="o", color=color, mec="k",
+                        mew=0.6, ms=5, capsize=2.5)
+        if annotate and k == len(relations) - 1:
+            marks = s["gammas"] if s is not None else th["gammas"]
+            for g in marks:
+                try:
+                    i = gamma_index(th["gammas"], g)
+                except KeyError:
+                    continue
+                if np.isfinite(th["Q_st"][i]) and np.isfinite(th["gain"][i]):
+                    ax.annotate(rf"$\gamma={_gamma_text(g)}$", (th["Q_st"][i], th["gain"][i]), xytext=(-6, 6),
+                                textcoords="offset points", ha="right", fontsize="x-small", color=color)
+    ax.axhline(0, color="0.6", lw=0.8, zorder=0)
+    ax.axvline(0, color="0.6", lw=0.8, zorder=0)
+    sym = ERROR_SYMBOLS.get(metric, "E")
+    ctrl = r"\epsilon_{\rm G,\,control}" if metric == "gibbs_error" else r"\epsilon_{\rm control}"
+    ax.set_xlabel(r"source-target overlap $Q_{st}$")
+    ax.set_ylabel(rf"gain over the control ${ctrl}(\gamma) - {sym}(\gamma)$")
+    handles, labels = ax.get_legend_handles_labels()
+    styles = [Line2D([], [], color="k", lw=1.8), Line2D([], [], color="k", ls="--", lw=1.4),
+              Line2D([], [], color="k", marker="o", ls="none", mfc="0.7")]
+    names = ["theory: whole gain", r"theory: part carried by $Q_{st}K_{st}$", "sampled networks"]
+    ax.legend(handles + styles, labels + names, fontsize="small")
+    return out
+
+
+def plot_transfer_control(axes, runs, gammas, decomposition=None, metric="mean_error"):
+    r"""Transfer against the matched-prior control along the coupling, one panel per relatedness: ``runs`` is
+    {rho: curve of :func:`theory_along_gamma` with ``matched_prior=True``} on the grid ``gammas`` (lines:
+    transfer, dashed: control, dotted: scratch level). With ``decomposition`` (the cached
+    ``transfer_decomposition`` result) the sampled transfer errors and the sampled controls (a scratch network
+    with first-layer prior variance :math:`c_{tt}(\gamma)`) at that relatedness are drawn as points (mean ±
+    standard error). Returns the axes."""
+    sym = ERROR_SYMBOLS.get(metric, "E")
+    for ax, (rho, c) in zip(np.ravel(axes), runs.items()):
+        plot_gamma_curve(ax, gammas, c[metric], color=COLORS["transfer"], lw=2, label="transfer, theory")
+        plot_gamma_curve(ax, gammas, c["matched_" + metric], color=COLORS["control"], ls="--", lw=2,
+                         label="matched-prior control, theory")
+        ax.axhline(c[metric][0], color=COLORS["scratch"], ls=":", lw=1, label=r"scratch ($\gamma=0$), theory")
+        sim = getattr(decomposition, "simulation", None) if decomposition is not None else None
+        key = _relation_key(rho)
+        if sim is not None and key in sim["curves"]:
+            s = sim["curves"][key]
+            x = np.asarray(sim["gammas"], dtype=np.float64)
+            plot_gamma_points(ax, x, s[metric]["mean"], s[metric]["se"], color=COLORS["transfer"], mec="k", mew=0.6,
+                              label="transfer, sampled")
+            plot_gamma_points(ax, x, s["control_" + metric]["mean"], s["control_" + metric]["se"], fmt="s",
+                              color=COLORS["control"], mec="k", mew=0.6, label="control, sampled")
+        format_gamma_axis(ax)
+        ax.set_title(rf"$\rho = {float(rho):g}$")
+        ax.set_ylabel(rf"target test error ${sym}$")
+        ax.legend(fontsize="small")
+    return axes
+
+
+def plot_single_source(axes, result, relations=None,
+                       rows=(("mean_error", "single_source_error"), ("gibbs_error",)), *, control=True):
+    r"""The three target errors along the coupling from the cached ``transfer_decomposition`` experiment: one
+    column of ``axes`` (2-d, ``len(rows)`` rows) per relatedness, one row per group of errors in ``rows`` (default:
+    the error :math:`\epsilon_{\rm m}` of the source-averaged posterior mean with the single-source error
+    :math:`\epsilon_{\rm single} = \epsilon_{\rm m} + \langle\mathrm{Var}_s\langle f\rangle_t\rangle_{\rm test}` of one
+    pretrained source, then the Gibbs error :math:`\epsilon_{\rm G}`, whose scale is larger). Lines: theory; filled
+    points: sampled networks (mean ± standard error over source snapshots). ``control``: the matched-prior control
+    (dashed; open squares where sampled), its posterior-mean error beside :math:`\epsilon_{\rm m}` and
+    :math:`\epsilon_{\rm single}` (it has no source, hence no source variance) and its Gibbs error beside
+    :math:`\epsilon_{\rm G}`. Returns the axes."""
+    from matplotlib.lines import Line2D
+
+    names = {"mean_error": r"$\epsilon_{\rm m}$, posterior mean over sources",
+             "single_source_error": r"$\epsilon_{\rm single}$, one pretrained source",
+             "gibbs_error": r"$\epsilon_{\rm G}$, Gibbs"}
+    colors = {"mean_error": "C0", "single_source_error": "C3", "gibbs_error": "C2"}
+    th, sim = result.theory, getattr(result, "simulation", None)
+    relations = list(th["curves"]) if relations is None else [_relation_key(r) for r in relations]
+    axes = np.asarray(axes, dtype=object).reshape(len(rows), -1)
+    for i, metrics in enumerate(rows):
+        for j, rel in enumerate(relations):
+            ax, c = axes[i, j], th["curves"][rel]
+            s_rel = sim["curves"].get(rel, {}) if sim is not None else {}
+            controls = []
+            for m in metrics:
+                plot_gamma_curve(ax, th["gammas"], c[m], color=colors.get(m), lw=1.8, label=names.get(m, m))
+                if m in s_rel:
+                    plot_gamma_points(ax, sim["gammas"], s_rel[m]["mean"], s_rel[m]["se"], color=colors.get(m),
+                                      mec="k", mew=0.6)
+                key = "control_gibbs_error" if m == "gibbs_error" else "control_mean_error"
+                if control and key in c and key not in controls:
+                    controls.append(key)
+            for key in controls:
+                sym = r"\epsilon_{\rm G}" if key == "control_gibbs_error" else r"\epsilon_{\rm m}"
+                plot_gamma_curve(ax, th["gammas"], c[key], color=COLORS["control"], ls="--", lw=1.4,
+                                 label=rf"matched-prior control, ${sym}$")
+                if key in s_rel:
+                    plot_gamma_points(ax, sim["gammas"], s_rel[key]["mean"], s_rel[key]["se"], fmt="s",
+                                      color=COLORS["control"], mfc="white", mew=1.0, markersize=4)
+            format_gamma_axis(ax, label=r"coupling $\gamma$" if i == len(rows) - 1 else "")
+            if i == 0:
+                ax.set_title(rf"$\rho = {rel}$")
+            ax.set_ylabel("target test error")
+        handles, labels = axes[i, 0].get_legend_handles_labels()
+        extra = [Line2D([], [], color="k", marker="o", ls="none", mfc="0.7")]
+        names_extra = ["sampled networks"]
+        if control:
+            extra.append(Line2D([], [], color=COLORS["control"], marker="s", ls="none", mfc="white"))
+            names_extra.append("control, sampled")
+        axes[i, 0].legend(handles + extra, labels + names_extra, fontsize="x-small")
+    return axes
