@@ -1,23 +1,45 @@
 r"""Real-data tasks: binary class pairs, offline from scikit-learn's handwritten digits, and opt-in
 downloads of MNIST, Fashion-MNIST, EMNIST and CIFAR-10 (grayscale, downsampled).
 
-A class-pair task labels class ``a`` by +1 and class ``b`` by -1. Inputs are standardised per pixel
-with the mean and standard deviation of the whole pool (all digits, or a dataset's training split);
-pixels that are constant over the pool are dropped, so every input component has variance 1, as the
-theory's kernels assume.
+A class-pair task labels class ``a`` by +1 and class ``b`` by -1.
+
+Split (:func:`split_by_class`). The images of every class are divided ONCE, with a fixed seed
+(:data:`SPLIT_SEED` = 0), into disjoint parts in the proportions :data:`SPLIT_FRACTIONS` = (0.5, 0.2, 0.3):
+a *source* part (where every source training set is drawn), a *target* part (target training sets) and a
+*test* part (the target's test sets, and the source's: the test part of its own pair). So no target test image is ever a training image of the source or of the target, whatever the
+catalogue target, the seed or the sizes. The task ``seed`` only chooses which images of each part are used,
+and in which order: for one seed, training sets of different sizes are nested (the first ``n`` of one
+seeded ordering) and test sets do not depend on the training sizes. Datasets with an official test split
+(the opt-in downloads) split their training split into source and target parts in the ratio of the first
+two fractions, and take test images from the official test split. The digits split is fixed
+(:func:`digits_split`); :func:`make_class_pair_transfer_task` applies the same construction to any pool.
+
+Inputs (:func:`normalize_images`). The pixels that are constant over the training images are dropped;
+every image is centred by subtracting the mean training image and then scaled to
+:math:`|x|^2 = N_0`, the number of components kept. Only training images (source and target parts; for
+the downloads, the official training split) enter these statistics. The theory's kernels depend on the
+inputs only through the overlaps :math:`C(x,x') = x\cdot x'/N_0`; this normalisation puts every diagonal
+overlap at 1, as for the isotropic Gaussian inputs of the synthetic tasks, and, unlike a per-pixel
+standardisation, does not inflate rare pixels. (The former per-pixel :func:`standardize` is kept for
+comparison.)
 
 Relatedness of two tasks (:func:`task_relatedness`). With :math:`f_s, f_t` the best linear readouts
-of each task (ridge regression on all examples of its two classes, no intercept, like the bias-free
-network), the relatedness is their overlap as functions on a common reference set :math:`R` (the pool):
+of each task (ridge regression, no intercept, like the bias-free network), the relatedness is their
+normalised overlap as functions on a reference set :math:`R`:
 
 .. math:: \rho = \frac{|\langle f_s, f_t\rangle_R|}{\sqrt{\langle f_s, f_s\rangle_R\,\langle f_t, f_t\rangle_R}},
           \qquad \langle f, g\rangle_R = \frac{1}{|R|}\sum_{x\in R} f(x)g(x).
 
-Why: for the synthetic tasks (linear teachers, isotropic Gaussian inputs) this is exactly the teacher
-overlap :math:`\rho` of :mod:`tflmini.tasks`, in the limit of many examples; it is cheap and
-deterministic; and it is invariant under swapping a task's labels, which the transfer theory also is
-(the target readout is free). Target labels are oriented so the signed overlap is positive.
-``method="nngp"`` uses the infinite-width network's posterior-mean predictors instead of ridge.
+Defaults, chosen for robustness: each readout is fitted on every *training* image of its class pair
+(source and target parts, never the test part), with a ridge penalty relative to the input scale,
+:math:`r = \text{ridge}\times\mathrm{tr}(X^\top X)/N_0` (``ridge=0.01``; on the digits catalogue the values
+move by at most about 0.1 between penalties 0.001 and 1 and with the NNGP predictor, and the order of the
+targets does not change); the reference set is the union of the two tasks' training inputs, where the two
+predictors are used. For linear teachers on isotropic Gaussian
+inputs this is the teacher overlap :math:`\rho` of :mod:`tflmini.tasks` in the limit of many examples; it is
+invariant under swapping a task's labels, as the transfer theory is (the target readout is free). Target
+labels are oriented so the signed overlap is positive. ``method="nngp"`` uses the infinite-width
+network's posterior-mean predictors instead of ridge.
 """
 
 from __future__ import annotations
@@ -41,10 +63,19 @@ __all__ = [
     "DatasetUnavailableError",
     "DIGITS_SOURCE",
     "DIGITS_TARGETS",
+    "DIGITS_PREPROCESSING",
     "REMOTE_DATASETS",
+    "SPLIT_FRACTIONS",
+    "SPLIT_SEED",
     "standardize",
+    "normalize_images",
+    "split_by_class",
+    "shared_rows",
     "load_digits_pool",
+    "digits_split",
+    "digits_pair_training",
     "class_pair",
+    "ridge_readout",
     "task_relatedness",
     "make_class_pair_task",
     "make_class_pair_transfer_task",
@@ -62,18 +93,27 @@ DIGITS_TARGETS = {
     "close": (2, 8),
     "related": (5, 8),
     "intermediate": (7, 8),
-    "weak": (3, 4),
+    "weak": (2, 5),
     "unrelated": (4, 6),
 }
 METHODS = ("ridge", "nngp")
+#: Parts of every class, in this order, and their proportions (pools without a separate test split).
+SPLIT_PARTS = ("source", "target", "test")
+SPLIT_FRACTIONS = (0.5, 0.2, 0.3)
+#: The seed of the one split of each class into parts.
+SPLIT_SEED = 0
+#: A description of the digits inputs, stored with the cached experiments (a change makes them stale).
+DIGITS_PREPROCESSING = (f"per-digit split {'/'.join(f'{f:g}' for f in SPLIT_FRACTIONS)} (source/target/test), "
+                        f"seed {SPLIT_SEED}; constant pixels dropped, training mean image subtracted, |x|^2 = N0")
 
 
-# -- pools and class pairs ------------------------------------------------------------------------
+# -- inputs -----------------------------------------------------------------------------------------
 
 def standardize(X_pool, *others):
     """Per-component standardisation with the pool's statistics; constant components are dropped.
 
-    Returns the standardised pool followed by ``others`` transformed with the same statistics.
+    Returns the standardised pool followed by ``others`` transformed with the same statistics. Not used by
+    the loaders any more (they normalise each image, :func:`normalize_images`); kept for comparison.
     """
     X_pool = check_matrix(X_pool, "X_pool", min_rows=2)
     mean, std = X_pool.mean(axis=0), X_pool.std(axis=0)
@@ -89,23 +129,117 @@ def standardize(X_pool, *others):
     return out[0] if not others else tuple(out)
 
 
+def _varying(X_train):
+    std = X_train.std(axis=0)
+    keep = std > 1e-12 * max(1.0, float(np.max(std)))
+    if not np.any(keep):
+        raise ValueError("X_train has no varying component")
+    return keep
+
+
+def normalize_images(X_train, *others, return_mask=False):
+    r"""Per-image normalisation with training statistics only.
+
+    Components constant over ``X_train`` are dropped, the mean row of ``X_train`` (the mean training image) is
+    subtracted from every row, and every row is scaled to :math:`|x|^2 = N_0` (the number of components
+    kept). Returns the normalised ``X_train`` followed by ``others`` transformed the same way (their own
+    rows are scaled, with the training mask and mean); with ``return_mask`` also the boolean mask of the
+    kept components, last. A row equal to the mean training image cannot be scaled: ``ValueError``.
+    """
+    X_train = check_matrix(X_train, "X_train", min_rows=2)
+    keep = _varying(X_train)
+    mean = X_train[:, keep].mean(axis=0)
+    n0 = int(keep.sum())
+
+    def scale(X, name):
+        Z = X[:, keep] - mean
+        norm = np.linalg.norm(Z, axis=1)
+        if np.any(norm <= 1e-12 * np.sqrt(n0)):
+            raise ValueError(f"{name} has a row equal to the mean training image: it cannot be normalised")
+        return Z * (np.sqrt(n0) / norm)[:, None]
+
+    out = [scale(X_train, "X_train")]
+    for i, X in enumerate(others):
+        X = check_matrix(X, f"others[{i}]")
+        if X.shape[1] != X_train.shape[1]:
+            raise ValueError(f"others[{i}] has {X.shape[1]} components, X_train has {X_train.shape[1]}")
+        out.append(scale(X, f"others[{i}]"))
+    if return_mask:
+        out.append(keep)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+# -- splits --------------------------------------------------------------------------------------------
+
+def _check_fractions(fractions):
+    fr = np.asarray(fractions, dtype=np.float64)
+    if fr.ndim != 1 or fr.size < 1 or not np.all(np.isfinite(fr)) or np.any(fr <= 0):
+        raise ValueError(f"fractions must be positive numbers, got {fractions!r}")
+    return fr / fr.sum()
+
+
+def split_by_class(y, fractions=SPLIT_FRACTIONS, seed=SPLIT_SEED):
+    """Disjoint parts of a labelled pool, class by class.
+
+    The examples of every class (in increasing order of the labels) are put in a random order drawn from
+    ``seed`` and cut into consecutive parts in the proportions ``fractions`` (normalised to sum 1; every
+    example is in exactly one part). Returns a tuple of sorted index arrays into ``y``, one per fraction.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"y must be a non-empty 1-D array of labels, got shape {y.shape}")
+    fr = _check_fractions(fractions)
+    rng = np.random.default_rng(seed)
+    parts = [[] for _ in fr]
+    for c in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        cuts = np.round(np.cumsum(fr) * idx.size).astype(int)
+        cuts[-1] = idx.size
+        for k, (lo, hi) in enumerate(zip(np.r_[0, cuts[:-1]], cuts)):
+            parts[k].append(idx[lo:hi])
+    return tuple(np.sort(np.concatenate(p)).astype(np.int64) for p in parts)
+
+
+def shared_rows(A, B):
+    """Number of rows of ``A`` that are also rows of ``B`` (exact comparison of the float values)."""
+    A, B = np.ascontiguousarray(A, dtype=np.float64), np.ascontiguousarray(B, dtype=np.float64)
+    if A.ndim != 2 or B.ndim != 2 or (A.size and B.size and A.shape[1] != B.shape[1]):
+        raise ValueError(f"A and B must be matrices with the same number of columns, got {A.shape} and {B.shape}")
+    rows = {r.tobytes() for r in B}
+    return int(sum(r.tobytes() in rows for r in A))
+
+
 @functools.lru_cache(maxsize=1)
-def _digits_pool():
+def _digits_data():
     from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
 
     X, y = load_digits(return_X_y=True)
-    X = standardize(X.astype(np.float64))
-    X.setflags(write=False)
     y = y.astype(np.int64)
-    y.setflags(write=False)
+    parts = split_by_class(y)
+    train = np.sort(np.r_[parts[0], parts[1]])
+    Xtr, X, mask = normalize_images(X[train].astype(np.float64), X.astype(np.float64), return_mask=True)
+    for a in (X, y, mask, *parts):
+        a.setflags(write=False)
+    return X, y, dict(zip(SPLIT_PARTS, parts)), mask
+
+
+def _digits_pool():
+    X, y, _, _ = _digits_data()
     return X, y
 
 
 def load_digits_pool():
-    """All 1797 scikit-learn digits (8x8), standardised: ``X`` (1797, 61) (3 constant pixels dropped)
-    and the digit labels ``y`` (1797,)."""
+    """All 1797 scikit-learn digits (8x8), normalised per image with the statistics of the training parts
+    (:func:`normalize_images`): ``X`` (1797, 61) (3 pixels constant over the training images dropped) and
+    the digit labels ``y`` (1797,). Which image belongs to which part: :func:`digits_split`."""
     X, y = _digits_pool()
     return X.copy(), y.copy()
+
+
+def digits_split():
+    """The fixed split of the digits (:data:`SPLIT_FRACTIONS`, :data:`SPLIT_SEED`): a dict ``{"source",
+    "target", "test"}`` of sorted index arrays into :func:`load_digits_pool`."""
+    return {k: v.copy() for k, v in _digits_data()[2].items()}
 
 
 def _check_classes(classes, labels, name="classes"):
@@ -130,22 +264,34 @@ def class_pair(X, y, classes):
 
 # -- relatedness ---------------------------------------------------------------------------------
 
+def ridge_readout(X, y, ridge=0.01):
+    r"""Ridge readout :math:`w = (X^\top X + rI)^{-1}X^\top y` (no intercept) with the penalty relative to the
+    input scale, :math:`r = \text{ridge}\times\mathrm{tr}(X^\top X)/N_0` (the mean eigenvalue of :math:`X^\top X`;
+    :math:`= P\,\text{ridge}` for inputs with :math:`|x|^2 = N_0`)."""
+    X = check_matrix(X, "X")
+    y = check_targets(y, X.shape[0], "y")
+    ridge = check_positive(ridge, "ridge")
+    A = X.T @ X
+    r = ridge * np.trace(A) / X.shape[1]
+    return np.linalg.solve(A + r * np.eye(X.shape[1]), X.T @ y)
+
+
 def _readout_on(X_train, y_train, X_ref, method, ridge, temperature):
     if method == "ridge":
-        A = X_train.T @ X_train + ridge * np.eye(X_train.shape[1])
-        return X_ref @ np.linalg.solve(A, X_train.T @ y_train)
+        return X_ref @ ridge_readout(X_train, y_train, ridge)
     K = nngp_kernel(X_train)
     K[np.diag_indices_from(K)] += temperature
     return nngp_kernel(X_ref, X_train) @ np.linalg.solve(K, y_train)
 
 
-def task_relatedness(X_source, y_source, X_target, y_target, X_ref, *, method="ridge", ridge=1.0, temperature=0.05,
-                     signed=False):
+def task_relatedness(X_source, y_source, X_target, y_target, X_ref=None, *, method="ridge", ridge=0.01,
+                     temperature=0.05, signed=False):
     r"""Overlap of the two tasks' predictors on the reference inputs ``X_ref`` (module docstring).
 
-    ``method="ridge"``: ridge readouts with penalty ``ridge``; ``"nngp"``: posterior means of the
-    infinite-width erf network (NNGP kernel, noise ``temperature``). Returns :math:`\rho\in[0,1]`, or
-    the signed overlap in [-1, 1] if ``signed``.
+    ``method="ridge"``: ridge readouts (:func:`ridge_readout`, penalty ``ridge`` relative to the input
+    scale); ``"nngp"``: posterior means of the infinite-width erf network (NNGP kernel, noise
+    ``temperature``). ``X_ref=None``: the union of the two tasks' inputs. Pass training inputs only. Returns
+    :math:`\rho\in[0,1]`, or the signed overlap in [-1, 1] if ``signed``.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -155,10 +301,11 @@ def task_relatedness(X_source, y_source, X_target, y_target, X_ref, *, method="r
     ys = check_targets(y_source, Xs.shape[0], "y_source")
     Xt = check_matrix(X_target, "X_target")
     yt = check_targets(y_target, Xt.shape[0], "y_target")
-    Xr = check_matrix(X_ref, "X_ref")
-    for X, name in ((Xt, "X_target"), (Xr, "X_ref")):
-        if X.shape[1] != Xs.shape[1]:
-            raise ValueError(f"{name} has {X.shape[1]} components but X_source has {Xs.shape[1]}")
+    if Xt.shape[1] != Xs.shape[1]:
+        raise ValueError(f"X_target has {Xt.shape[1]} components but X_source has {Xs.shape[1]}")
+    Xr = np.r_[Xs, Xt] if X_ref is None else check_matrix(X_ref, "X_ref")
+    if Xr.shape[1] != Xs.shape[1]:
+        raise ValueError(f"X_ref has {Xr.shape[1]} components but X_source has {Xs.shape[1]}")
     fs = _readout_on(Xs, ys, Xr, method, ridge, temperature)
     ft = _readout_on(Xt, yt, Xr, method, ridge, temperature)
     norm = np.sqrt((fs @ fs) * (ft @ ft))
@@ -181,11 +328,23 @@ def _split(n_available, n_train, n_test, rng, what):
     return idx[:n_train], idx[n_available - n_test:]
 
 
+def _take(n_available, n, rng, what, name):
+    """The first ``n`` of a seeded ordering of ``n_available`` examples (``n=None``: all, in order)."""
+    if n is None:
+        return np.arange(n_available)
+    n = check_positive_int(n, name)
+    if n > n_available:
+        raise ValueError(f"{what} has {n_available} examples, asked for {name}={n}")
+    return rng.permutation(n_available)[:n]
+
+
 def make_class_pair_task(X, y, classes, n_train, n_test=None, *, X_test=None, y_test=None, seed=None, name=None):
     """A :class:`~tflmini.tasks.Task` for the class pair ``(a, b)`` of a labelled pool.
 
     Train and test points are drawn without replacement from the pool (``n_test=None``: all the rest),
-    or, if ``X_test, y_test`` are given (an official test split), the test points come from there.
+    or, if ``X_test, y_test`` are given (a separate test split), the training points come from the pool and
+    the test points from there. For one seed, training sets of different sizes are nested and the test set
+    does not depend on ``n_train``.
     """
     X = check_matrix(X, "X")
     y = np.asarray(y)
@@ -196,48 +355,82 @@ def make_class_pair_task(X, y, classes, n_train, n_test=None, *, X_test=None, y_
         tr, te = _split(len(yp), n_train, n_test, rng, f"class pair {label}")
         return Task(Xp[tr], yp[tr], Xp[te], yp[te], None, label)
     Xq, yq = class_pair(check_matrix(X_test, "X_test"), np.asarray(y_test), classes)
-    n_train = check_positive_int(n_train, "n_train")
-    if n_train > len(yp):
-        raise ValueError(f"class pair {label} has {len(yp)} training examples, asked for n_train={n_train}")
-    n_test = len(yq) if n_test is None else check_positive_int(n_test, "n_test")
-    if n_test > len(yq):
-        raise ValueError(f"the test split of class pair {label} has {len(yq)} examples, asked for n_test={n_test}")
-    tr, te = rng.permutation(len(yp))[:n_train], rng.permutation(len(yq))[:n_test]
+    tr = _take(len(yp), n_train, rng, f"class pair {label}", "n_train")
+    te = _take(len(yq), n_test, rng, f"the test split of class pair {label}", "n_test")
     return Task(Xp[tr], yp[tr], Xq[te], yq[te], None, label)
 
 
+def _pair_indices(y, idx, classes):
+    a, b = classes
+    sel = idx[(y[idx] == a) | (y[idx] == b)]
+    return sel, np.where(y[sel] == a, 1.0, -1.0)
+
+
 def make_class_pair_transfer_task(X, y, source, target, n_source, n_target, n_test=None, *, X_test=None, y_test=None,
-                                  X_ref=None, method="ridge", seed=None):
+                                  X_ref=None, method="ridge", seed=None, split_seed=SPLIT_SEED,
+                                  fractions=SPLIT_FRACTIONS):
     """Source and target class-pair tasks of one pool, with their relatedness as ``rho``.
 
-    The target's labels are oriented (classes swapped if needed) so the signed overlap is >= 0; the
-    relatedness uses every example of each pair and ``X_ref`` (default: the whole pool ``X``).
+    Every class of the pool is split once (:func:`split_by_class` with ``fractions`` and ``split_seed``)
+    into a source, a target and a test part; with a separate test split ``X_test, y_test``, the pool is
+    split into source and target parts (ratio of the first two fractions) and test points come from the
+    test split. The source trains on ``n_source`` images of the source part of its pair and is tested on
+    the whole test part of its pair; the target trains on ``n_target`` images of the target part of its
+    pair and is tested on ``n_test`` images (default: all) of the test part. ``seed`` orders each part:
+    training sets are nested in their size, test sets independent of the training sizes, and the source is
+    the same for every target.
+
+    The relatedness (:func:`task_relatedness`, ``method``) is computed from training images only: each
+    readout from every source- and target-part image of its pair, on ``X_ref`` (default: the union of
+    these images of the two pairs). The target's labels are oriented (classes swapped if needed) so the
+    signed overlap is >= 0.
     """
     X = check_matrix(X, "X")
     y = np.asarray(y)
     source = _check_classes(source, y, "source")
     target = _check_classes(target, y, "target")
-    Xs_all, ys_all = class_pair(X, y, source)
-    Xt_all, yt_all = class_pair(X, y, target)
-    ref = X if X_ref is None else X_ref
+    separate_test = X_test is not None
+    fr = _check_fractions(fractions)
+    if fr.size != 3:
+        raise ValueError(f"fractions must give the source, target and test parts, got {fractions!r}")
+    parts = split_by_class(y, fr[:2] if separate_test else fr, split_seed)
+    train = np.sort(np.r_[parts[0], parts[1]])
+    Xs_all, ys_all = class_pair(X[train], y[train], source)
+    Xt_all, yt_all = class_pair(X[train], y[train], target)
+    ref = X_ref
     if task_relatedness(Xs_all, ys_all, Xt_all, yt_all, ref, method=method, signed=True) < 0:
         target = (target[1], target[0])
         yt_all = -yt_all
     rho = task_relatedness(Xs_all, ys_all, Xt_all, yt_all, ref, method=method)
     rng = check_random_state(seed)
-    src = make_class_pair_task(X, y, source, n_source, None, X_test=X_test, y_test=y_test,
-                               seed=rng, name=f"source {source[0]} vs {source[1]}")
-    tgt = make_class_pair_task(X, y, target, n_target, n_test, X_test=X_test, y_test=y_test, seed=rng,
-                               name=f"target {target[0]} vs {target[1]}")
-    return TransferTask(src, tgt, float(rho))
+    if separate_test:
+        Xq, yq = check_matrix(X_test, "X_test"), np.asarray(y_test)
+        _check_classes(source, yq, "source")
+        _check_classes(target, yq, "target")
+        test = np.arange(len(yq))
+    else:
+        Xq, yq, test = X, y, parts[2]
+    tasks = []
+    roles = (("source", source, n_source, None), ("target", target, n_target, n_test))
+    for k, (role, pair, n, n_te) in enumerate(roles):
+        label = f"{role} {pair[0]} vs {pair[1]}"
+        tr, ytr = _pair_indices(y, parts[k], pair)
+        te, yte = _pair_indices(yq, test, pair)
+        i = _take(len(tr), n, rng, f"the {role} part of class pair {pair[0]} vs {pair[1]}", f"n_{role}")
+        j = _take(len(te), n_te, rng, f"the test part of class pair {pair[0]} vs {pair[1]}", "n_test")
+        tasks.append(Task(X[tr[i]], ytr[i], Xq[te[j]], yte[j], None, label))
+    return TransferTask(tasks[0], tasks[1], float(rho))
 
 
 # -- digits ----------------------------------------------------------------------------------------
 
 def make_digits_task(classes, n_train, n_test=None, *, seed=None):
-    """Binary task on two scikit-learn digits (standardised 8x8 images, offline)."""
-    X, y = _digits_pool()
-    return make_class_pair_task(X, y, classes, n_train, n_test, seed=seed)
+    """Binary task on two scikit-learn digits (normalised 8x8 images, offline): training images from the
+    training parts (source and target) of the split, test images from its test part (:func:`digits_split`)."""
+    X, y, parts, _ = _digits_data()
+    train = np.sort(np.r_[parts["source"], parts["target"]])
+    return make_class_pair_task(X[train], y[train], classes, n_train, n_test, X_test=X[parts["test"]],
+                                y_test=y[parts["test"]], seed=seed)
 
 
 def _digits_target(target):
@@ -248,34 +441,45 @@ def _digits_target(target):
     return target
 
 
-def make_digits_transfer_task(target="close", n_source=200, n_target=30, n_test=None, *, source=DIGITS_SOURCE,
+def make_digits_transfer_task(target="close", n_source=160, n_target=20, n_test=None, *, source=DIGITS_SOURCE,
                               method="ridge", seed=None):
     """Source/target digit-pair tasks; ``target`` is a catalogue name (:data:`DIGITS_TARGETS`) or a pair.
 
-    The source uses ``n_source`` of its examples; the target ``n_target`` for training and ``n_test``
-    (default: all its other examples) for testing. ``rho`` is :func:`task_relatedness` on all digits.
+    The fixed split of :func:`digits_split`: the source trains on ``n_source`` images of the source part of
+    its two digits and is tested on their test part; the target trains on ``n_target`` images of the target
+    part and is tested on ``n_test`` (default: all) images of the test part. ``rho`` is
+    :func:`task_relatedness` on training images only (:func:`make_class_pair_transfer_task`).
     """
     X, y = _digits_pool()
     return make_class_pair_transfer_task(X, y, source, _digits_target(target), n_source, n_target, n_test,
                                          method=method, seed=seed)
 
 
+def digits_pair_training(classes):
+    """Every training image (source and target parts of :func:`digits_split`) of the digit pair ``classes``,
+    labels +1 for the first digit and -1 for the second: the data of the pair's readout in
+    :func:`digits_catalogue` (test images excluded)."""
+    X, y, parts, _ = _digits_data()
+    train = np.sort(np.r_[parts["source"], parts["target"]])
+    return class_pair(X[train], y[train], _digits_target(classes))
+
+
 @functools.lru_cache(maxsize=4)
 def _catalogue(method, source):
-    X, y = _digits_pool()
-    Xs, ys = class_pair(X, y, source)
+    Xs, ys = digits_pair_training(source)
     rows = []
     for name, pair in DIGITS_TARGETS.items():
-        Xt, yt = class_pair(X, y, pair)
-        signed = task_relatedness(Xs, ys, Xt, yt, X, method=method, signed=True)
+        Xt, yt = digits_pair_training(pair)
+        signed = task_relatedness(Xs, ys, Xt, yt, method=method, signed=True)
         oriented = pair if signed >= 0 else (pair[1], pair[0])
         rows.append({"name": name, "source": tuple(source), "target": oriented, "relatedness": abs(signed)})
     return tuple(rows)
 
 
 def digits_catalogue(method="ridge", source=DIGITS_SOURCE):
-    """Rows ``{name, source, target, relatedness}`` for every catalogue target, computed (not stored):
-    the target pair is oriented so that its +1 class goes with the source's +1 class."""
+    """Rows ``{name, source, target, relatedness}`` for every catalogue target, computed (not stored) from the
+    training images of each pair: the target pair is oriented so that its +1 class goes with the source's
+    +1 class. The relatedness is the ``rho`` of :func:`make_digits_transfer_task`."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     _check_classes(source, _digits_pool()[1], "source")
@@ -381,7 +585,8 @@ def _read_emnist(zip_path, split):
 
 def load_remote_dataset(name, *, size=8, split="letters", data_home=None, download=True, progress=True):
     """Grayscale images of ``name`` (one of :data:`REMOTE_DATASETS`) area-downsampled to ``size`` x ``size``,
-    standardised with the training split's statistics (constant pixels dropped).
+    normalised per image with the training split's statistics (:func:`normalize_images`: pixels constant
+    over the training split dropped, mean training image subtracted, :math:`|x|^2 = N_0`).
 
     Files are downloaded once into ``get_data_home(data_home)/name`` and verified against the sha256
     recorded at the first download (trust on first use; see :mod:`tflmini._download`). Returns
@@ -400,18 +605,24 @@ def load_remote_dataset(name, *, size=8, split="letters", data_home=None, downlo
     if name == "cifar10":
         Xtr, Xte = _grayscale(Xtr), _grayscale(Xte)
     Xtr, Xte = downsample(Xtr, size), downsample(Xte, size)
-    Xtr, Xte = standardize(Xtr.reshape(len(Xtr), -1), Xte.reshape(len(Xte), -1))
+    Xtr, Xte = normalize_images(Xtr.reshape(len(Xtr), -1), Xte.reshape(len(Xte), -1))
     return Xtr, ytr.astype(np.int64), Xte, yte.astype(np.int64)
 
 
 def make_remote_transfer_task(name, source, target, n_source, n_target, n_test, *, size=8, split="letters",
-                              n_reference=5000, method="ridge", seed=None, data_home=None, download=True,
+                              n_reference=None, method="ridge", seed=None, data_home=None, download=True,
                               progress=True):
-    """Class-pair source/target tasks from a downloaded dataset (train examples from the official training
-    split, target test examples from the official test split); the relatedness is computed on the first
-    ``n_reference`` training images. See :func:`load_remote_dataset` for caching and errors."""
+    """Class-pair source/target tasks from a downloaded dataset. Every class of the official training split is
+    split once into disjoint source and target parts (:func:`make_class_pair_transfer_task`); the source and
+    the target train on their parts, test examples come from the official test split. The relatedness uses
+    training images only: on the union of the two pairs' training images (``n_reference=None``), or on the
+    first ``n_reference`` images of the training split. See :func:`load_remote_dataset` for caching and
+    errors."""
     Xtr, ytr, Xte, yte = load_remote_dataset(name, size=size, split=split, data_home=data_home, download=download,
                                              progress=progress)
-    n_reference = int(check_nonnegative(n_reference, "n_reference")) or len(Xtr)
+    X_ref = None
+    if n_reference is not None:
+        n_reference = int(check_nonnegative(n_reference, "n_reference")) or len(Xtr)
+        X_ref = Xtr[:n_reference]
     return make_class_pair_transfer_task(Xtr, ytr, source, target, n_source, n_target, n_test, X_test=Xte, y_test=yte,
-                                         X_ref=Xtr[:n_reference], method=method, seed=seed)
+                                         X_ref=X_ref, method=method, seed=seed)

@@ -4,22 +4,32 @@ The chapter stays thin: everything it shows is one call here. Nothing here sampl
 networks come from the cached experiments ``digits_gamma_sweep``, ``digits_relatedness_sweep``,
 ``digits_width_effect`` and ``digits_source_size`` (:func:`tflmini.experiments.load`).
 
-Tasks and relatedness
-    :func:`readout_template`: the ridge readout of a class pair drawn as an 8x8 image (the vector whose
-    overlap defines the relatedness of :func:`tflmini.datasets.task_relatedness`);
-    :func:`plot_digits_catalogue`: class-mean images and the templates of the source and every catalogue
-    target, with their relatedness.
+Errors are named as in the book: :math:`\epsilon_{\rm m}` (``mean_error``, the prediction averaged over source
+networks), :math:`\epsilon_{\rm single}` (``single_source_error``, the target built on ONE pretrained source)
+and :math:`\epsilon_{\rm G}` (``gibbs_error``).
 
-Theory against sampled networks
-    :func:`sampled_benefits`: the benefit of transfer :math:`E(0) - E(\gamma)` of the theory and of the
-    sampled networks at each sampled coupling of a cached gamma sweep, and their ratio;
-    :func:`plot_benefit_vs_relatedness` (cached relatedness sweep), :func:`plot_source_size` (cached
-    source-size experiment).
+Inputs, split and relatedness
+    :func:`input_statistics` (sizes of the split, scale of the inputs, overlaps, effective dimensions);
+    :func:`leak_check` (shared rows between training and test sets over the catalogue) and
+    :func:`independent_draw_leaks` (what independent draws from one pool would share);
+    :func:`readout_template`, :func:`plot_digits_catalogue`; :func:`relatedness_sensitivity` (the relatedness
+    of the catalogue under other penalties, predictors and reference sets).
+
+The source network
+    :func:`source_comparison` (theory against sampled source at the sampled width),
+    :func:`plot_source_check` (:math:`Q_s`, the source's errors and the alignment of its first-layer weights
+    against the source size).
+
+Theory against sampled targets
+    :func:`theory_vs_sampled`, :func:`agreement_summary` (fraction of sampled points within two standard errors
+    of the theory), :func:`sampled_benefits`, :func:`benefit_agreement`, :func:`pooled_benefit`; figures
+    :func:`plot_digits_gamma`, :func:`plot_digits_order_parameters`, :func:`plot_benefit_vs_relatedness`, :func:`plot_digits_width`,
+    :func:`plot_source_size`.
 
 Slider panel
     :class:`DigitsExplorer` (cached Franz-Parisi theory on the digits catalogue, with the sizes and seed of
     the cached experiments, so theory lines and sampled points refer to the same tasks) and
-    :func:`digits_panel`: target test error and order parameters against :math:`\gamma`, sliders for the
+    :func:`digits_panel`: target test errors and order parameters against :math:`\gamma`, sliders for the
     target task, the coupling and the width; ``static=True`` renders frames (target x coupling) switched
     in the browser without a kernel.
 """
@@ -28,19 +38,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from .datasets import DIGITS_SOURCE, DIGITS_TARGETS, class_pair, digits_catalogue, load_digits_pool, \
-    make_digits_transfer_task
-from .transfer_plots import COLORS, format_gamma_axis, gamma_grid, gamma_index, gamma_position, plot_gamma_curve, \
-    plot_gamma_points, theory_along_gamma
+from .datasets import (DIGITS_SOURCE, DIGITS_TARGETS, class_pair, digits_catalogue, digits_pair_training,
+                       digits_split, load_digits_pool, make_digits_transfer_task, ridge_readout, shared_rows,
+                       standardize, task_relatedness)
+from .transfer_plots import (COLORS, format_gamma_axis, gamma_grid, gamma_index, gamma_position, plot_gamma_curve,
+                             plot_gamma_points, theory_along_gamma)
 from .transfer_widgets import SliderPanel
 
 __all__ = [
     "digits_pixel_mask",
+    "input_statistics",
+    "leak_check",
+    "independent_draw_leaks",
     "readout_template",
     "plot_digits_catalogue",
     "effective_dimension",
+    "relatedness_sensitivity",
+    "source_comparison",
+    "plot_source_check",
+    "theory_vs_sampled",
+    "agreement_summary",
     "sampled_benefits",
+    "benefit_agreement",
+    "pooled_benefit",
+    "plot_digits_gamma",
+    "plot_digits_order_parameters",
     "plot_benefit_vs_relatedness",
+    "plot_digits_width",
     "plot_source_size",
     "DigitsExplorer",
     "digits_panel",
@@ -50,6 +74,17 @@ TARGET_NAMES = tuple(DIGITS_TARGETS)
 PANEL_GAMMAS = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, np.inf)
 PANEL_WIDTHS = (25, 50, 100, 200, 400)
 _Q_LABELS = {"Q_t": "Qₜ", "Q_st": "Qₛₜ", "Q_tt": "Qₜₜ"}
+#: One colour per width in every figure of the chapter.
+WIDTH_COLORS = {"N1=25": "#8c564b", "N1=50": "#2ca02c", "N1=100": "#1f77b4", "N1=200": "#9467bd",
+                "N1=400": "#e377c2", "N1=inf": "0.45"}
+#: One colour per catalogue target.
+TARGET_COLORS = {"close": "#1f77b4", "related": "#2ca02c", "intermediate": "#9467bd", "weak": "#ff7f0e",
+                 "unrelated": "#d62728"}
+#: Plain-text names of the errors (legends, titles).
+ERROR_NAMES = {"mean_error": "εₘ", "single_source_error": "ε_single", "gibbs_error": "ε_G"}
+ERROR_LABELS = {"mean_error": r"$\epsilon_{\rm m}$ (averaged over sources)",
+                "single_source_error": r"$\epsilon_{\rm single}$ (one pretrained source)",
+                "gibbs_error": r"$\epsilon_{\rm G}$ (Gibbs)"}
 
 
 def _fmt(v):
@@ -58,65 +93,26 @@ def _fmt(v):
     return "∞" if np.isinf(v) else f"{v:g}"
 
 
-# -- tasks and relatedness ---------------------------------------------------------------------------
+def _width_label(w):
+    w = str(w)
+    return "N₁ = ∞" if w.endswith("inf") else f"N₁ = {w.replace('N1=', '')}"
+
+
+# -- inputs, split and relatedness ------------------------------------------------------------------
+
+def _training_index():
+    sp = digits_split()
+    return np.sort(np.r_[sp["source"], sp["target"]])
+
 
 def digits_pixel_mask():
-    """Boolean (8, 8) mask of the pixels kept by :func:`~tflmini.datasets.load_digits_pool` (the pixels
-    that are not constant over the 1797 digits), in the order of its 61 input components."""
+    """Boolean (8, 8) mask of the pixels kept by :func:`~tflmini.datasets.load_digits_pool` (the pixels that
+    vary over the training images), in the order of its 61 input components."""
     from sklearn.datasets import load_digits
 
-    X = load_digits().data.astype(np.float64)
+    X = load_digits().data.astype(np.float64)[_training_index()]
     std = X.std(axis=0)
     return (std > 1e-12 * max(1.0, float(np.max(std)))).reshape(8, 8)
-
-
-def readout_template(classes, *, ridge=1.0):
-    r"""The ridge readout :math:`w = (X^\top X + r I)^{-1}X^\top y` of the digit pair ``classes`` (labels +1
-    for the first class, -1 for the second; standardised inputs, all examples of the pair) as an (8, 8)
-    image; pixels dropped by the standardisation are 0. Its predictions on the pool, :math:`Xw`, are the
-    function :math:`f` whose normalised overlap is the relatedness of
-    :func:`~tflmini.datasets.task_relatedness` (``method="ridge"``)."""
-    X, y = load_digits_pool()
-    Xp, yp = class_pair(X, y, tuple(classes))
-    w = np.linalg.solve(Xp.T @ Xp + float(ridge) * np.eye(Xp.shape[1]), Xp.T @ yp)
-    image = np.zeros(64)
-    image[digits_pixel_mask().ravel()] = w
-    return image.reshape(8, 8)
-
-
-def plot_digits_catalogue(fig, *, source=DIGITS_SOURCE):
-    r"""Top row: the mean image of every digit of the catalogue (standardised pixels). Bottom row: the ridge
-    readout template (:func:`readout_template`) of the source task and of each catalogue target, oriented so
-    that its overlap with the source is positive, titled with the relatedness :math:`\rho`. Returns the
-    catalogue rows (:func:`~tflmini.datasets.digits_catalogue`)."""
-    rows = digits_catalogue(source=source)
-    X, y = load_digits_pool()
-    mask = digits_pixel_mask().ravel()
-    digits = sorted({int(d) for r in rows for d in r["target"]} | {int(d) for d in source})
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.25])
-    axes = np.atleast_1d(top.subplots(1, len(digits)))
-    for ax, d in zip(axes, digits):
-        img = np.zeros(64)
-        img[mask] = X[y == d].mean(axis=0)
-        ax.imshow(img.reshape(8, 8), cmap="gray_r")
-        ax.set_title(f"digit {d}", fontsize="small")
-        ax.set_xticks([])
-        ax.set_yticks([])
-    top.suptitle("class means (standardised pixels)", fontsize="medium")
-    pairs = [("source", tuple(source), 1.0)] + [(r["name"], r["target"], r["relatedness"]) for r in rows]
-    axes = np.atleast_1d(bottom.subplots(1, len(pairs)))
-    templates = [readout_template(p) for _, p, _ in pairs]
-    vmax = max(float(np.max(np.abs(t))) for t in templates)
-    im = None
-    for ax, (name, pair, rho), t in zip(axes, pairs, templates):
-        im = ax.imshow(t, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-        title = f"{name}: {pair[0]} vs {pair[1]}" + ("" if name == "source" else f"\nρ = {rho:.2f}")
-        ax.set_title(title, fontsize="small")
-        ax.set_xticks([])
-        ax.set_yticks([])
-    bottom.colorbar(im, ax=list(axes), shrink=0.8, label="readout weight (dimensionless)")
-    bottom.suptitle("ridge readout templates (red: votes for the first class)", fontsize="medium")
-    return rows
 
 
 def effective_dimension(X):
@@ -135,25 +131,303 @@ def effective_dimension(X):
     return float(ell.sum() ** 2 / np.sum(ell ** 2))
 
 
+def input_statistics(source=DIGITS_SOURCE):
+    r"""Numbers about the digits inputs, from training images only (except ``n_images``).
+
+    Returns a dict: ``n_images``; ``n0`` (components kept); ``parts`` {part: number of images};
+    ``source_parts`` {part: images of the source pair}; ``overlap_mean`` and ``overlap_abs_mean`` (mean and
+    mean absolute value of the off-diagonal overlaps :math:`C(x,x') = x\cdot x'/N_0` among the source pair's
+    training images); ``n_eff_pair`` and ``n_eff_pool`` (:func:`effective_dimension` of the source pair's
+    training images and of every training image); ``standardised_norm_min``/``_max`` (the range of
+    :math:`|x|^2/N_0` over the training images under per-pixel standardisation, for comparison).
+    """
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits_pool()
+    sp = digits_split()
+    train = _training_index()
+    Xs, _ = digits_pair_training(source)
+    C = Xs @ Xs.T / X.shape[1]
+    off = C[~np.eye(C.shape[0], dtype=bool)]
+    raw = load_digits().data.astype(np.float64)[train]
+    Z = standardize(raw)
+    norms = np.sum(Z**2, axis=1) / Z.shape[1]
+    in_pair = np.isin(y, source)
+    return {"n_images": int(X.shape[0]), "n0": int(X.shape[1]),
+            "parts": {k: int(v.size) for k, v in sp.items()},
+            "source_parts": {k: int(np.sum(in_pair[v])) for k, v in sp.items()},
+            "overlap_mean": float(off.mean()), "overlap_abs_mean": float(np.abs(off).mean()),
+            "n_eff_pair": effective_dimension(Xs), "n_eff_pool": effective_dimension(X[train]),
+            "standardised_norm_min": float(norms.min()), "standardised_norm_max": float(norms.max())}
+
+
+def leak_check(seeds=(0, 1, 5), sizes=((20, 10, None), (160, 20, None))):
+    r"""Rows shared between training and test sets of :func:`~tflmini.datasets.make_digits_transfer_task`, by
+    exact comparison, over every catalogue target, the ``seeds`` and the ``sizes`` (n_source, n_target,
+    n_test). Returns ``{"source_train_in_target_test", "target_train_in_target_test",
+    "source_train_in_source_test", "n_test_rows", "n_tasks"}`` (totals over all tasks)."""
+    out = {"source_train_in_target_test": 0, "target_train_in_target_test": 0, "source_train_in_source_test": 0,
+           "n_test_rows": 0, "n_tasks": 0}
+    for seed in seeds:
+        for ns, nt, ne in sizes:
+            for name in DIGITS_TARGETS:
+                task = make_digits_transfer_task(name, ns, nt, ne, seed=seed)
+                src, tgt = task.source, task.target
+                out["source_train_in_target_test"] += shared_rows(tgt.X_test, src.X_train)
+                out["target_train_in_target_test"] += shared_rows(tgt.X_test, tgt.X_train)
+                out["source_train_in_source_test"] += shared_rows(src.X_test, src.X_train)
+                out["n_test_rows"] += tgt.X_test.shape[0]
+                out["n_tasks"] += 1
+    return out
+
+
+def independent_draw_leaks(target="close", n_source=160, n_target=20, *, source=DIGITS_SOURCE, seed=0):
+    r"""What a split that is NOT made once would do: the source training set drawn at random among all images of
+    the source pair, the target training set among all images of the target pair and the target test set the
+    rest of the target pair, independently (the construction this package used before the fixed split).
+    Returns ``(shared, n_test)``: the number of target test images that are source training images, and the
+    size of the target test set."""
+    X, y = load_digits_pool()
+    rng = np.random.default_rng(seed)
+    pair = DIGITS_TARGETS[target] if isinstance(target, str) else tuple(target)
+    Xs, _ = class_pair(X, y, tuple(source))
+    Xt, _ = class_pair(X, y, pair)
+    src = Xs[rng.permutation(len(Xs))[:n_source]]
+    test = Xt[rng.permutation(len(Xt))[n_target:]]
+    return shared_rows(test, src), int(test.shape[0])
+
+
+def readout_template(classes, *, ridge=0.01):
+    r"""The ridge readout :math:`w` of :func:`~tflmini.datasets.ridge_readout` (penalty ``ridge`` relative to the
+    input scale) of the digit pair ``classes`` (labels +1 for the first digit, -1 for the second; every
+    training image of the pair, :func:`~tflmini.datasets.digits_pair_training`) as an (8, 8) image; pixels
+    that are dropped are 0. Its predictions :math:`Xw` are the function :math:`f` whose normalised overlap is
+    the relatedness of :func:`~tflmini.datasets.task_relatedness` (``method="ridge"``)."""
+    X, y = digits_pair_training(tuple(classes))
+    w = ridge_readout(X, y, ridge)
+    image = np.zeros(64)
+    image[digits_pixel_mask().ravel()] = w
+    return image.reshape(8, 8)
+
+
+def plot_digits_catalogue(fig, *, source=DIGITS_SOURCE):
+    r"""Top row: the mean training image of every digit of the catalogue (normalised inputs). Bottom row: the
+    ridge readout template (:func:`readout_template`) of the source task and of each catalogue target,
+    oriented so that its overlap with the source is positive, titled with the relatedness :math:`\rho`.
+    Returns the catalogue rows (:func:`~tflmini.datasets.digits_catalogue`)."""
+    rows = digits_catalogue(source=source)
+    X, y = load_digits_pool()
+    train = _training_index()
+    X, y = X[train], y[train]
+    mask = digits_pixel_mask().ravel()
+    digits = sorted({int(d) for r in rows for d in r["target"]} | {int(d) for d in source})
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.3])
+    axes = np.atleast_1d(top.subplots(1, len(digits)))
+    means = []
+    for d in digits:
+        img = np.zeros(64)
+        img[mask] = X[y == d].mean(axis=0)
+        means.append(img.reshape(8, 8))
+    vm = max(float(np.max(np.abs(m))) for m in means)
+    im = None
+    for ax, d, img in zip(axes, digits, means):
+        im = ax.imshow(img, cmap="PuOr_r", vmin=-vm, vmax=vm)
+        ax.set_title(f"digit {d}", fontsize="small")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    top.colorbar(im, ax=list(axes), shrink=0.8, label="mean input (dimensionless)")
+    top.suptitle("class means of the normalised training images", fontsize="medium")
+    pairs = [("source", tuple(source), 1.0)] + [(r["name"], r["target"], r["relatedness"]) for r in rows]
+    axes = np.atleast_1d(bottom.subplots(1, len(pairs)))
+    templates = [readout_template(p) for _, p, _ in pairs]
+    vmax = max(float(np.max(np.abs(t))) for t in templates)
+    im = None
+    for ax, (name, pair, rho), t in zip(axes, pairs, templates):
+        im = ax.imshow(t, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        title = f"{name}: {pair[0]} vs {pair[1]}" + ("" if name == "source" else f"\nρ = {rho:.2f}")
+        ax.set_title(title, fontsize="small")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    bottom.colorbar(im, ax=list(axes), shrink=0.8, label="readout weight (dimensionless)")
+    bottom.suptitle("ridge readout templates (red: votes for the first digit of the pair)", fontsize="medium")
+    return rows
+
+
+#: The variants of :func:`relatedness_sensitivity`: (column title, keyword arguments or a special name).
+SENSITIVITY_VARIANTS = (
+    ("ridge 0.01 (default)", {}),
+    ("ridge 0.001", {"ridge": 1e-3}),
+    ("ridge 0.1", {"ridge": 0.1}),
+    ("ridge 1", {"ridge": 1.0}),
+    ("NNGP, T = 0.05", {"method": "nngp"}),
+    ("reference: all training digits", "pool"),
+    ("reference: target inputs", "target"),
+    ("former definition", "former"),
+)
+
+
+def _former_relatedness(source, target):
+    """The definition used before the split: per-pixel standardised pool, absolute ridge penalty 1, readouts on
+    every image of each pair (test images included), reference set all 1797 images."""
+    from sklearn.datasets import load_digits
+
+    raw, y = load_digits(return_X_y=True)
+    X = standardize(raw.astype(np.float64))
+
+    def f(pair):
+        Xp, yp = class_pair(X, y, pair)
+        return X @ np.linalg.solve(Xp.T @ Xp + np.eye(X.shape[1]), Xp.T @ yp)
+
+    fs, ft = f(source), f(target)
+    return float(abs(fs @ ft) / np.sqrt((fs @ fs) * (ft @ ft)))
+
+
+def relatedness_sensitivity(source=DIGITS_SOURCE, extra=((3, 4),)):
+    r"""The relatedness of every catalogue target (and of the pairs ``extra``) under the variants
+    :data:`SENSITIVITY_VARIANTS`: ridge penalties relative to the input scale from 0.001 to 1, the NNGP
+    predictor, two other reference sets (every training image of all digits; the target's own training
+    inputs), and the former definition (:func:`_former_relatedness`, which used test images). All but the last
+    use training images only. Returns ``{"columns": [...], "rows": [{"name", "pair", "values"}]}``."""
+    X, y = load_digits_pool()
+    pool = X[_training_index()]
+    Xs, ys = digits_pair_training(source)
+    targets = [(r["name"], r["target"]) for r in digits_catalogue(source=source)]
+    targets += [(f"{a} vs {b}", (a, b)) for a, b in extra]
+    rows = []
+    for name, pair in targets:
+        Xt, yt = digits_pair_training(pair)
+        values = []
+        for _, v in SENSITIVITY_VARIANTS:
+            if v == "pool":
+                values.append(task_relatedness(Xs, ys, Xt, yt, pool))
+            elif v == "target":
+                values.append(task_relatedness(Xs, ys, Xt, yt, Xt))
+            elif v == "former":
+                values.append(_former_relatedness(tuple(source), tuple(pair)))
+            else:
+                values.append(task_relatedness(Xs, ys, Xt, yt, **v))
+        rows.append({"name": name, "pair": tuple(pair), "values": np.array(values)})
+    return {"columns": [c for c, _ in SENSITIVITY_VARIANTS], "rows": rows}
+
+
+# -- the source network --------------------------------------------------------------------------------
+
+def source_comparison(result):
+    r"""The source network of a cached digits experiment with one sampled width (``digits_gamma_sweep`` or
+    ``digits_relatedness_sweep``): for ``Q_s``, ``mean_error`` and ``gibbs_error`` of the source on the test
+    images of its two digits, a dict ``{theory, sampled, se, z, relative}`` (theory: kernel renormalization at
+    the sampled width; ``z`` = (sampled - theory) / se; ``relative`` = sampled / theory - 1); and
+    ``alignment`` {template: {"mean", "se"}} (squared cosine of the first-layer weights with each ridge
+    template, in units of its prior value :math:`1/N_0`)."""
+    th, sim = result.theory["source"], result.simulation["source"]
+    widths = [str(w) for w in th["widths"]]
+    n1 = str(result.parameters["n_hidden"])
+    j = widths.index(n1) if n1 in widths else int(np.flatnonzero(np.asarray(th["widths"], dtype=float)
+                                                                 == float(n1))[0])
+    out = {}
+    for k in ("Q_s", "mean_error", "gibbs_error"):
+        t, m, se = float(th[k][j]), float(sim[k]["mean"]), float(sim[k]["se"])
+        out[k] = {"theory": t, "sampled": m, "se": se, "z": (m - t) / se, "relative": m / t - 1.0}
+    out["alignment"] = {k: {"mean": float(v["mean"]), "se": float(v["se"])} for k, v in sim["alignment"].items()}
+    return out
+
+
+def plot_source_check(axes, result):
+    r"""The source network against its theory as the source size grows (``result``: the cached
+    ``digits_source_size``), on a horizontal axis :math:`P_s/N_0`. Left: :math:`Q_s`. Middle: the source's test
+    errors :math:`\epsilon_{\rm m}` and :math:`\epsilon_{\rm G}` (test images of its two digits). Right: the
+    squared cosine between the sampled first-layer weights and the ridge template of the source (and of the
+    target), in units of its prior value :math:`1/N_0`; the theory keeps the prior value 1. Lines: kernel
+    renormalization; points: sampled networks (mean ± standard error). Returns the axes."""
+    th, sim = result.theory, result.simulation
+    n0 = _n0()
+    x_th = np.asarray(th["n_sources"], dtype=float) / n0
+    x_sim = np.asarray(sim["n_sources"], dtype=float) / n0
+    src = th["source"]
+    rep = sim["source"]
+    ax, bx, cx = axes
+    ax.plot(x_th, src["Q_s"], "-", color=COLORS["Q_s"], lw=1.8, label="theory")
+    ax.errorbar(x_sim, [r["Q_s"]["mean"] for r in rep], yerr=[r["Q_s"]["se"] for r in rep], fmt="o",
+                color=COLORS["Q_s"], mec="k", mew=0.6, capsize=3, label=f"sampled, N₁ = {sim['n_hidden']}")
+    ax.set_ylabel("source readout norm Qₛ (dimensionless)")
+    for key, color, marker in (("mean_error", "C0", "o"), ("gibbs_error", "C2", "s")):
+        bx.plot(x_th, src[key], "-", color=color, lw=1.8, label=f"{ERROR_NAMES[key]}, theory")
+        bx.errorbar(x_sim, [r[key]["mean"] for r in rep], yerr=[r[key]["se"] for r in rep], fmt=marker,
+                    color=color, mec="k", mew=0.6, capsize=3, label=f"{ERROR_NAMES[key]}, sampled")
+    bx.set_ylabel("source test error (MSE)")
+    bx.set_ylim(bottom=0)
+    names = list(rep[0]["alignment"])
+    offsets = np.linspace(-0.04, 0.04, len(names)) if len(names) > 1 else [0.0]
+    for k, name in enumerate(names):
+        color = COLORS["Q_s"] if name == "source" else TARGET_COLORS.get(name, f"C{k}")
+        label = "source template" if name == "source" else f"{name} target template"
+        cx.errorbar(x_sim + offsets[k], [r["alignment"][name]["mean"] for r in rep],
+                    yerr=[r["alignment"][name]["se"] for r in rep], fmt="o-", color=color, mec="k", mew=0.6,
+                    capsize=3, label=label)
+    cx.axhline(1.0, color="0.4", ls="--", lw=1, label="prior value, and theory")
+    cx.set_ylabel("N₀ × squared cosine, weights vs template")
+    for a in axes:
+        a.set_xlabel("source examples per input dimension Pₛ/N₀")
+        a.legend(fontsize="small")
+    return axes
+
+
+def _n0():
+    return int(digits_pixel_mask().sum())
+
+
 # -- theory against sampled networks -------------------------------------------------------------------
 
+def theory_vs_sampled(result, relation, key):
+    r"""Theory at the sampled width against the sampled networks of a cached digits gamma sweep, for one
+    observable ``key`` (an error or an order parameter) at every sampled coupling: dict of arrays
+    ``gammas``, ``theory``, ``sampled``, ``se``, ``z`` = (sampled - theory) / se (NaN where se = 0)."""
+    th, sim = result.theory, result.simulation
+    width = f"N1={result.parameters['n_hidden']}"
+    curve = np.asarray(th["curves"][relation][width][key], dtype=float)
+    gammas = np.asarray(sim["gammas"], dtype=float)
+    theory = np.array([curve[gamma_index(th["gammas"], g)] for g in gammas])
+    r = sim["results"][relation][key]
+    mean, se = np.asarray(r["mean"], dtype=float), np.asarray(r["se"], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, (mean - theory) / se, np.nan)
+    return {"gammas": gammas, "theory": theory, "sampled": mean, "se": se, "z": z}
+
+
+def agreement_summary(result, keys, relations=None, *, skip_zero=("Q_st", "Q_tt"), n_se=2.0):
+    r"""How often the sampled networks of a cached digits gamma sweep lie within ``n_se`` standard errors of the
+    theory: for each ``key``, ``{"n", "within", "fraction", "max_abs_z"}`` over the targets ``relations``
+    (default: all) and the sampled couplings; for the keys ``skip_zero`` the coupling :math:`\gamma = 0` is
+    left out (there both are zero by construction)."""
+    relations = list(result.simulation["results"]) if relations is None else list(relations)
+    out = {}
+    for key in keys:
+        zs = []
+        for rel in relations:
+            d = theory_vs_sampled(result, rel, key)
+            keep = np.isfinite(d["z"]) & ~((d["gammas"] == 0) & (key in skip_zero))
+            zs.append(d["z"][keep])
+        z = np.concatenate(zs)
+        within = int(np.sum(np.abs(z) <= n_se))
+        out[key] = {"n": int(z.size), "within": within, "fraction": within / z.size if z.size else np.nan,
+                    "max_abs_z": float(np.max(np.abs(z))) if z.size else np.nan}
+    return out
+
+
 def sampled_benefits(result, relation, *, metric="mean_error"):
-    r"""Benefit of transfer :math:`B(\gamma) = E(0) - E(\gamma)` at every sampled coupling of a cached gamma
-    sweep (``result``: :func:`tflmini.experiments.load` of ``"digits_gamma_sweep"`` or ``"gamma_sweep"``).
+    r"""Benefit of transfer :math:`B(\gamma) = \epsilon(0) - \epsilon(\gamma)` for the error ``metric``
+    (``mean_error``, ``single_source_error``, ``gibbs_error``) at every sampled coupling of a cached gamma sweep
+    (``result``: :func:`tflmini.experiments.load` of ``"digits_gamma_sweep"`` or ``"gamma_sweep"``).
 
     Returns a dict of arrays over the sampled couplings: ``gammas``; ``theory`` (the theory at the sampled
     width); ``simulation`` and ``se`` (sampled networks; the standard errors of the two estimates added in
-    quadrature); ``ratio`` = simulation / theory (NaN where the theory's benefit is below ``1e-12``).
+    quadrature); ``z`` = (simulation - theory) / se; ``ratio`` = simulation / theory (NaN where the theory's
+    benefit is below ``1e-12``); ``theory_error``, ``simulation_error``, ``simulation_error_se``.
     """
-    th, sim = result.theory, result.simulation
-    if sim is None:
+    if result.simulation is None:
         raise ValueError(f"{result.name} has no simulation part")
-    width = f"N1={result.parameters['n_hidden']}"
-    curve = np.asarray(th["curves"][relation][width][metric], dtype=float)
-    gammas = np.asarray(sim["gammas"], dtype=float)
-    E_th = np.array([curve[gamma_index(th["gammas"], g)] for g in gammas])
-    r = sim["results"][relation][metric]
-    mean, se = np.asarray(r["mean"], dtype=float), np.asarray(r["se"], dtype=float)
+    d = theory_vs_sampled(result, relation, metric)
+    gammas, E_th, mean, se = d["gammas"], d["theory"], d["sampled"], d["se"]
     i0 = int(np.flatnonzero(gammas == 0)[0])
     b_th = E_th[i0] - E_th
     b_sim = mean[i0] - mean
@@ -161,70 +435,286 @@ def sampled_benefits(result, relation, *, metric="mean_error"):
     b_se[i0] = 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(np.abs(b_th) > 1e-12, b_sim / b_th, np.nan)
-    return {"gammas": gammas, "theory": b_th, "simulation": b_sim, "se": b_se, "ratio": ratio,
+        z = np.where(b_se > 0, (b_sim - b_th) / b_se, np.nan)
+    return {"gammas": gammas, "theory": b_th, "simulation": b_sim, "se": b_se, "z": z, "ratio": ratio,
             "theory_error": E_th, "simulation_error": mean, "simulation_error_se": se}
 
 
-def plot_benefit_vs_relatedness(ax, result, *, metric="mean_error"):
-    r"""The benefit :math:`E(0) - E(\gamma)` across the digits catalogue against the relatedness :math:`\rho`
-    (``result``: the cached ``digits_relatedness_sweep``). Lines: theory at the sampled width (solid) and at
-    :math:`N_1=\infty` (dotted), at the sampled couplings; points: sampled networks (standard errors added in
-    quadrature). Each target is labelled by its catalogue name."""
+def benefit_agreement(result, metric, relations=None, *, n_se=2.0):
+    r"""How often the sampled benefits :math:`\epsilon(0) - \epsilon(\gamma)` of a cached digits gamma sweep lie
+    within ``n_se`` standard errors of the theory's (:func:`sampled_benefits`, couplings :math:`\gamma > 0`, the
+    targets ``relations``, default all): ``{"n", "within", "fraction", "max_abs_z"}``."""
+    relations = list(result.simulation["results"]) if relations is None else list(relations)
+    z = np.concatenate([sampled_benefits(result, rel, metric=metric)["z"][1:] for rel in relations])
+    z = z[np.isfinite(z)]
+    within = int(np.sum(np.abs(z) <= n_se))
+    return {"n": int(z.size), "within": within, "fraction": within / z.size if z.size else np.nan,
+            "max_abs_z": float(np.max(np.abs(z))) if z.size else np.nan}
+
+
+_TASK_KEYS = ("seed", "n_test", "temperature", "lambda0", "lambda1", "activation", "inputs")
+
+
+def _frozen_estimates(result, relation, metric, n_source, n_target):
+    """(width, theory, sampled, se) of the benefit of frozen features in one cached result, for the task with
+    ``n_source`` and ``n_target`` training examples (empty if the result does not hold that task)."""
+    th, sim, p = result.theory, result.simulation, result.parameters
+    out = []
+    if result.name == "digits_source_size":
+        if relation != p["target"] or n_source not in sim["n_sources"] or n_target not in sim["n_targets"]:
+            return out
+        i, j = list(sim["n_targets"]).index(n_target), list(sim["n_sources"]).index(n_source)
+        a = [int(n) for n in th["n_targets"]].index(int(n_target))
+        b = [int(n) for n in th["n_sources"]].index(int(n_source))
+        kz, ki = ("E_zero", "E_inf") if metric == "mean_error" else ("E_single_zero", "E_single_inf")
+        z, f = sim["gamma_zero"][metric], sim["gamma_inf"][i][metric]
+        out.append((p["n_hidden"], th[kz][a, b] - th[ki][a, b], z["mean"][i] - f["mean"][j],
+                    float(np.hypot(z["se"][i], f["se"][j]))))
+        return out
+    if (p["n_source"], p["n_target"]) != (n_source, n_target):
+        return out
+    if result.name == "digits_gamma_sweep":
+        if relation in sim["results"]:
+            b = sampled_benefits(result, relation, metric=metric)
+            out.append((p["n_hidden"], b["theory"][-1], b["simulation"][-1], b["se"][-1]))
+    elif result.name == "digits_relatedness_sweep":
+        if relation in th["labels"]:
+            k = list(th["labels"]).index(relation)
+            E = np.asarray(th["curves"][f"N1={p['n_hidden']}"][metric], dtype=float)[k]
+            r = sim["results"][list(sim["labels"]).index(relation)][metric]
+            out.append((p["n_hidden"], E[0] - E[-1], r["mean"][0] - r["mean"][-1],
+                        float(np.hypot(r["se"][0], r["se"][-1]))))
+    elif result.name == "digits_width_effect":
+        if relation in sim["results"]:
+            c = th["curves"][relation]
+            widths = np.asarray(th["widths"], dtype=float)
+            E = np.asarray(c[metric], dtype=float)
+            for j, w in enumerate(p["widths"]):
+                i = int(np.flatnonzero(widths == w)[0])
+                r = sim["results"][relation][j][metric]
+                out.append((w, E[i, 0] - E[i, -1], r["mean"][0] - r["mean"][-1],
+                            float(np.hypot(r["se"][0], r["se"][-1]))))
+    else:
+        raise ValueError(f"no frozen-feature benefit in {result.name}")
+    return out
+
+
+def pooled_benefit(results, relation="close", *, metric="mean_error", n_hidden=100, n_source=None, n_target=None):
+    r"""The benefit of frozen features :math:`\epsilon(0) - \epsilon(\infty)` at width ``n_hidden`` on one target
+    from several cached experiments (``digits_gamma_sweep``, ``digits_relatedness_sweep``,
+    ``digits_width_effect``, ``digits_source_size``), each with its own independent sample of source networks, on
+    the same task: same seed, test images and model, and ``n_source``, ``n_target`` training examples (default:
+    those of the first result). Returns ``{"theory", "estimates": [(experiment, sampled, se, z)], "pooled",
+    "pooled_se", "z", "chi2"}``: the inverse-variance weighted mean of the sampled estimates, its standard error,
+    its distance from the theory in standard errors, and the :math:`\chi^2` of the estimates about their mean
+    (``len(estimates) - 1`` degrees of freedom)."""
+    results = list(results)
+    first = results[0].parameters
+    n_source = first["n_source"] if n_source is None else n_source
+    n_target = first["n_target"] if n_target is None else n_target
+    est, theory = [], None
+    for r in results:
+        if any(r.parameters.get(k) != first.get(k) for k in _TASK_KEYS):
+            raise ValueError(f"{r.name} does not hold the same task as {results[0].name}")
+        for w, t, m, se in _frozen_estimates(r, relation, metric, n_source, n_target):
+            if w == n_hidden:
+                if theory is not None and not np.isclose(t, theory, rtol=1e-6, atol=1e-9):
+                    raise ValueError(f"{r.name}: theory {t} differs from {theory}: not the same task")
+                theory = float(t)
+                est.append((r.name, float(m), float(se), (float(m) - float(t)) / float(se)))
+    if not est:
+        raise ValueError(f"no sampled benefit at N1={n_hidden} for {relation!r}")
+    wts = np.array([1 / e[2] ** 2 for e in est])
+    vals = np.array([e[1] for e in est])
+    pooled = float(np.sum(wts * vals) / wts.sum())
+    se = float(1 / np.sqrt(wts.sum()))
+    return {"theory": theory, "estimates": est, "pooled": pooled, "pooled_se": se, "z": (pooled - theory) / se,
+            "chi2": float(np.sum(wts * (vals - pooled) ** 2))}
+
+
+def plot_digits_gamma(axes, result, relations=None, *, widths=None, legend=True):
+    r"""Target test errors against the coupling for the targets ``relations`` of a cached digits gamma sweep
+    (``axes``: 2 rows, one column per target). Top row: :math:`\epsilon_{\rm m}`: theory at every width of the
+    cache (one colour per width, :data:`WIDTH_COLORS`), matched-prior control at the sampled width (dashed),
+    sampled networks (points). Bottom row: :math:`\epsilon_{\rm single}`, the error with one pretrained source:
+    theory at the sampled width and sampled networks. Returns the legend handles and labels."""
+    th, sim, p = result.theory, result.simulation, result.parameters
+    relations = list(p["targets"]) if relations is None else list(relations)
+    axes = np.asarray(axes, dtype=object).reshape(2, -1)
+    n1 = f"N1={p['n_hidden']}"
+    widths = [f"N1={w}" for w in p["theory"]["widths"]] if widths is None else list(widths)
+    handles = {}
+    for j, rel in enumerate(relations):
+        c = th["curves"][rel]
+        ax, bx = axes[0, j], axes[1, j]
+        for w in widths:
+            color = WIDTH_COLORS.get(w, "k")
+            ls = ":" if w.endswith("inf") else "-"
+            line = plot_gamma_curve(ax, th["gammas"], c[w]["mean_error"], color=color, ls=ls,
+                                    lw=2.2 if w == n1 else 1.4)
+            handles[f"theory εₘ, {_width_label(w)}"] = line
+        line = plot_gamma_curve(ax, th["gammas"], c[n1]["matched_mean_error"], color=COLORS["control"], ls="--",
+                                lw=1.4)
+        handles[f"matched-prior control, {_width_label(n1)}"] = line
+        r = sim["results"][rel]
+        pts = plot_gamma_points(ax, sim["gammas"], r["mean_error"]["mean"], r["mean_error"]["se"],
+                                color=WIDTH_COLORS.get(n1, "k"), mec="k", mew=0.6, zorder=5)
+        handles[f"sampled εₘ, {_width_label(n1)}"] = pts
+        line = plot_gamma_curve(bx, th["gammas"], c[n1]["single_source_error"], color=WIDTH_COLORS.get(n1, "k"),
+                                lw=2.2)
+        handles[f"theory ε_single, {_width_label(n1)} (bottom row)"] = line
+        ref = plot_gamma_curve(bx, th["gammas"], c[n1]["mean_error"], color="0.6", lw=1.0)
+        handles[f"theory εₘ, {_width_label(n1)} (bottom row, for reference)"] = ref
+        if "single_source_error" in r:
+            pts = plot_gamma_points(bx, sim["gammas"], r["single_source_error"]["mean"],
+                                    r["single_source_error"]["se"], fmt="s", color=WIDTH_COLORS.get(n1, "k"), mec="k",
+                                    mew=0.6, zorder=5)
+            handles[f"sampled ε_single, {_width_label(n1)} (bottom row)"] = pts
+        rho = c["relatedness"]
+        ax.set_title(f"{rel}: ρ = {rho:.2f}", fontsize="medium")
+        format_gamma_axis(ax, math=False, label="")
+        format_gamma_axis(bx, math=False)
+        for a in (ax, bx):
+            a.axhline(c[n1]["mean_error"][0], color=COLORS["scratch"], ls=":", lw=0.8, zorder=0)
+    axes[0, 0].set_ylabel("εₘ: target test MSE,\nprediction averaged over sources")
+    axes[1, 0].set_ylabel("ε_single: target test MSE,\none pretrained source")
+    labels = list(handles)
+    if legend:
+        fig = axes[0, 0].figure
+        fig.legend([handles[k] for k in labels], labels, loc="outside lower center", ncols=4, fontsize="small")
+    return [handles[k] for k in labels], labels
+
+
+def plot_digits_order_parameters(axes, result, relations=None):
+    r"""Order parameters against the coupling for the targets ``relations`` (default: all) of a cached digits
+    gamma sweep, one panel per order parameter (:math:`Q_t`, :math:`Q_{st}`, :math:`Q_{tt}`), one colour per target
+    (:data:`TARGET_COLORS`): theory at the sampled width (lines), sampled networks (points); one legend below
+    the panels (the figure needs a constrained layout). Returns the axes."""
+    th, sim, p = result.theory, result.simulation, result.parameters
+    n1 = f"N1={p['n_hidden']}"
+    relations = list(p["targets"]) if relations is None else list(relations)
+    for ax, (key, name) in zip(np.ravel(axes), (("Q_t", "Qₜ"), ("Q_st", "Qₛₜ"), ("Q_tt", "Qₜₜ"))):
+        for rel in relations:
+            color = TARGET_COLORS.get(rel, "k")
+            c = th["curves"][rel]
+            plot_gamma_curve(ax, th["gammas"], c[n1][key], color=color, lw=1.8,
+                             label=f"{rel} (ρ = {c['relatedness']:.2f}), theory")
+            r = sim["results"][rel][key]
+            plot_gamma_points(ax, sim["gammas"], r["mean"], r["se"], color=color, mec="k", mew=0.6, zorder=5,
+                              label=f"{rel}, sampled")
+        if key != "Q_t":
+            ax.axhline(0, color="0.85", lw=0.8, zorder=0)
+        format_gamma_axis(ax, math=False)
+        ax.set_ylabel(f"{name} (dimensionless)")
+        ax.set_title(name, fontsize="medium")
+    handles, labels = np.ravel(axes)[0].get_legend_handles_labels()
+    np.ravel(axes)[0].figure.legend(handles, labels, loc="outside lower center", ncols=len(relations),
+                                    fontsize="small")
+    return axes
+
+
+def plot_benefit_vs_relatedness(axes, result, metrics=("mean_error", "single_source_error")):
+    r"""The benefit :math:`\epsilon(0) - \epsilon(\gamma)` across the digits catalogue (``result``: the cached
+    ``digits_relatedness_sweep``), one panel per error in ``metrics``. The targets are separate tasks, so
+    nothing joins them: they sit at positions ordered by their relatedness :math:`\rho` (tick labels: name and
+    :math:`\rho`); at each sampled coupling, the theory at the sampled width (open diamond) and the sampled
+    networks (filled point, ± one standard error, the errors at 0 and :math:`\gamma` added in quadrature),
+    side by side. Returns the axes."""
     th, sim = result.theory, result.simulation
     width = f"N1={result.parameters['n_hidden']}"
     rho = np.asarray(th["relatedness"], dtype=float)
-    order = np.argsort(rho)
+    order = np.argsort(-rho)
+    labels = list(th["labels"])
     g_th = np.asarray(th["gammas"], dtype=float)
     g_sim = np.asarray(sim["gammas"], dtype=float)
     i0 = int(np.flatnonzero(g_sim == 0)[0])
-    for k, g in enumerate(g_sim):
-        if g == 0:
-            continue
-        color = f"C{k - 1}"
-        name = "∞" if np.isinf(g) else f"{g:g}"
-        j = gamma_index(g_th, g)
-        for w, ls, lab in ((width, "-", f"theory, N₁ = {result.parameters['n_hidden']}"), ("N1=inf", ":", "theory, N₁ = ∞")):
-            E = np.asarray(th["curves"][w][metric], dtype=float)
-            ax.plot(rho[order], (E[:, 0] - E[:, j])[order], ls, color=color, lw=1.8 if ls == "-" else 1.2,
-                    label=f"γ = {name}, {lab}")
-        b = np.array([r[metric]["mean"][i0] - r[metric]["mean"][k] for r in sim["results"]])
-        se = np.array([np.hypot(r[metric]["se"][i0], r[metric]["se"][k]) for r in sim["results"]])
-        ax.errorbar(sim["relatedness"], b, yerr=se, fmt="o", color=color, mec="k", mew=0.6, capsize=3,
-                    label=f"γ = {name}, sampled, N₁ = {sim['n_hidden']}")
-    for x, lab in zip(rho, th["labels"]):
-        ax.annotate(lab, (x, 0), xytext=(0, -14), textcoords="offset points", ha="center", fontsize="x-small",
-                    rotation=30, color="0.3")
-    ax.axhline(0, color="0.6", lw=0.8)
-    ax.set_xlabel("relatedness ρ (dimensionless)")
-    ax.set_ylabel("benefit E(0) − E(γ) (target test MSE)")
-    return ax
+    shown = [k for k, g in enumerate(g_sim) if g != 0]
+    colors = {k: c for k, c in zip(shown, ("#1f77b4", "#d62728", "#2ca02c"))}
+    for ax, metric in zip(np.ravel(axes), metrics):
+        E = np.asarray(th["curves"][width][metric], dtype=float)
+        for n, k in enumerate(shown):
+            g = g_sim[k]
+            j = gamma_index(g_th, g)
+            x = np.arange(len(labels)) + (n - (len(shown) - 1) / 2) * 0.3
+            name = _fmt(g)
+            ax.plot(x - 0.06, (E[:, 0] - E[:, j])[order], "D", mfc="white", color=colors[k], mew=1.5, ms=6,
+                    ls="none", label=f"γ = {name}, theory, N₁ = {result.parameters['n_hidden']}")
+            res = [sim["results"][list(sim["labels"]).index(labels[i])] for i in order]
+            b = np.array([r[metric]["mean"][i0] - r[metric]["mean"][k] for r in res])
+            se = np.array([np.hypot(r[metric]["se"][i0], r[metric]["se"][k]) for r in res])
+            ax.errorbar(x + 0.06, b, yerr=se, fmt="o", color=colors[k], mec="k", mew=0.6, capsize=3,
+                        label=f"γ = {name}, sampled, N₁ = {sim['n_hidden']}")
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.set_xticks(np.arange(len(labels)))
+        ax.set_xticklabels([f"{labels[i]}\nρ = {rho[i]:.2f}" for i in order], fontsize="small")
+        ax.set_xlabel("catalogue target, by decreasing relatedness ρ")
+        sym = ERROR_NAMES[metric]
+        ax.set_ylabel(f"benefit {sym}(0) − {sym}(γ) (target test MSE)")
+        ax.set_title(ERROR_LABELS[metric], fontsize="medium")
+        ax.legend(fontsize="x-small", loc="lower left")
+    return axes
 
 
-def plot_source_size(ax, result):
-    r"""The benefit of frozen features :math:`E(0) - E(\infty)` against the source size :math:`P_s`, one line
-    per target size :math:`P_t` (``result``: the cached ``digits_source_size``). Lines: theory; points:
-    sampled networks (standard errors added in quadrature)."""
+def plot_digits_width(axes, result, metrics=("mean_error", "single_source_error")):
+    r"""The benefit of frozen features :math:`\epsilon(0) - \epsilon(\infty)` against the width (``result``: the
+    cached ``digits_width_effect``), one panel per error in ``metrics``, one colour per target. Lines: theory
+    at finite widths (the value at :math:`N_1 = \infty`, zero, is the dotted level); points: sampled networks
+    (standard errors of the two estimates added in quadrature). Returns the axes."""
+    th, sim = result.theory, result.simulation
+    widths = np.asarray(th["widths"], dtype=float)
+    fin = np.isfinite(widths)
+    for ax, metric in zip(np.ravel(axes), metrics):
+        for rel, c in th["curves"].items():
+            color = TARGET_COLORS.get(rel, "k")
+            E = np.asarray(c[metric], dtype=float)
+            ax.plot(widths[fin], (E[:, 0] - E[:, -1])[fin], "-", color=color, lw=1.8,
+                    label=f"{rel} (ρ = {c['relatedness']:.2f}), theory")
+            rows = sim["results"].get(rel, [])
+            if rows:
+                b = np.array([r[metric]["mean"][0] - r[metric]["mean"][-1] for r in rows])
+                se = np.array([np.hypot(r[metric]["se"][0], r[metric]["se"][-1]) for r in rows])
+                ax.errorbar(np.asarray(sim["widths"], dtype=float), b, yerr=se, fmt="o", color=color, mec="k",
+                            mew=0.6, capsize=3, label=f"{rel}, sampled")
+        ax.axhline(0, color="0.6", lw=0.8, ls=":", label="N₁ = ∞ (lazy limit): no benefit")
+        ax.set_xscale("log")
+        ax.set_xlabel("width N₁")
+        sym = ERROR_NAMES[metric]
+        ax.set_ylabel(f"benefit {sym}(0) − {sym}(∞) (target test MSE)")
+        ax.set_title(ERROR_LABELS[metric], fontsize="medium")
+        ax.legend(fontsize="x-small")
+    return axes
+
+
+def plot_source_size(axes, result, metrics=("mean_error", "single_source_error")):
+    r"""The benefit of frozen features :math:`\epsilon(0) - \epsilon(\infty)` against the source size
+    :math:`P_s` (``result``: the cached ``digits_source_size``), one panel per error in ``metrics``, one colour per
+    target size :math:`P_t`. Lines: theory; points: sampled networks (standard errors added in quadrature).
+    Source training sets are nested. Returns the axes."""
     th, sim = result.theory, result.simulation
     Ps = np.asarray(th["n_sources"], dtype=float)
-    Pt = list(th["n_targets"])
-    for i, nt in enumerate(Pt):
-        color = f"C{i}"
-        ax.plot(Ps, np.asarray(th["E_zero"])[i] - np.asarray(th["E_inf"])[i], "-", color=color,
-                label=f"theory, Pₜ = {int(nt)}")
-    if sim is not None:
-        metric = th.get("metric", "mean_error")
+    Pt = [int(n) for n in th["n_targets"]]
+    keys = {"mean_error": ("E_zero", "E_inf"), "single_source_error": ("E_single_zero", "E_single_inf")}
+    for ax, metric in zip(np.ravel(axes), metrics):
+        z_key, i_key = keys[metric]
+        for i, nt in enumerate(Pt):
+            ax.plot(Ps, np.asarray(th[z_key])[i] - np.asarray(th[i_key])[i], "-", color=f"C{i}",
+                    lw=2.0 if nt in [int(n) for n in sim["n_targets"]] else 1.0, label=f"theory, Pₜ = {nt}")
         for i, nt in enumerate(sim["n_targets"]):
-            color = f"C{Pt.index(nt)}"
+            color = f"C{Pt.index(int(nt))}"
             z, f = sim["gamma_zero"][metric], sim["gamma_inf"][i][metric]
             b = z["mean"][i] - np.asarray(f["mean"], dtype=float)
             se = np.hypot(z["se"][i], np.asarray(f["se"], dtype=float))
-            ax.errorbar(sim["n_sources"], b, yerr=se, fmt="o", color=color, mec="k", mew=0.6, capsize=3,
+            ax.errorbar(np.asarray(sim["n_sources"], dtype=float) * (1 + 0.03 * (i - 0.5)), b, yerr=se, fmt="o",
+                        color=color, mec="k", mew=0.6, capsize=3,
                         label=f"sampled, Pₜ = {int(nt)}, N₁ = {sim['n_hidden']}")
-    ax.axhline(0, color="0.6", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_xlabel("source size Pₛ")
-    ax.set_ylabel("benefit E(0) − E(∞) (target test MSE)")
-    return ax
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel("source size Pₛ (nested training sets)")
+        sym = ERROR_NAMES[metric]
+        ax.set_ylabel(f"benefit {sym}(0) − {sym}(∞) (target test MSE)")
+        ax.set_title(ERROR_LABELS[metric], fontsize="medium")
+        ax.legend(fontsize="x-small", ncols=2)
+    return axes
 
 
 # -- the slider panel ---------------------------------------------------------------------------------
@@ -235,7 +725,8 @@ class DigitsExplorer:
     Tasks are :func:`~tflmini.datasets.make_digits_transfer_task` with the sizes, seed and model of the cached
     experiment ``experiment`` (default ``digits_gamma_sweep``: :math:`P_s, P_t`, test size, seed,
     :math:`T, \lambda_0, \lambda_1`, activation), so the theory curves are those of the cached files.
-    :meth:`curve` (target, width) is computed once along :attr:`gammas` with the matched-prior control.
+    :meth:`curve` (target, width) is computed once along :attr:`gammas` with the matched-prior control and the
+    single-source error.
     :meth:`sampled` finds cached sampled networks for a (target, width), if any.
     """
 
@@ -259,14 +750,18 @@ class DigitsExplorer:
 
     def curve(self, target, n_hidden):
         """Theory along :attr:`gammas` (dict of :func:`~tflmini.transfer_plots.theory_along_gamma`, with the
-        matched-prior control)."""
+        matched-prior control, and ``single_source_error``, the error with one pretrained source)."""
         key = (target, float(n_hidden))
         if key not in self._curves:
             p = self.params
-            self._curves[key] = theory_along_gamma(self.task(target), n_hidden, self.gammas,
-                                                   temperature=p["temperature"], lambda0=p["lambda0"],
-                                                   lambda1=p["lambda1"], activation=p["activation"],
-                                                   matched_prior=True)
+            task = self.task(target)
+            c = theory_along_gamma(task, n_hidden, self.gammas, temperature=p["temperature"], lambda0=p["lambda0"],
+                                   lambda1=p["lambda1"], activation=p["activation"], matched_prior=True,
+                                   estimators=True)
+            tgt = task.target
+            c["single_source_error"] = np.array([np.nan if e is None else e.single_source_error(tgt.X_test, tgt.y_test)
+                                                 for e in c.pop("estimators")])
+            self._curves[key] = c
         return self._curves[key]
 
     def index(self, gamma):
@@ -310,10 +805,12 @@ def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explor
                  dpi=80):
     r"""Transfer on real data: the digits catalogue (:data:`~tflmini.datasets.DIGITS_TARGETS`), source 3 vs 8.
 
-    Left: target test error (posterior-mean predictor) against the coupling :math:`\gamma`: Franz-Parisi
-    theory at width ``n_hidden`` (solid), matched-prior control (dashed), lazy limit :math:`N_1=\infty`
-    (grey), scratch (dotted), and cached sampled networks where they exist for this target and width (points
-    with error bars). Right: the order parameters :math:`Q_t, Q_{st}, Q_{tt}` (theory lines, sampled points).
+    Left: target test errors against the coupling :math:`\gamma`: :math:`\epsilon_{\rm m}` (prediction averaged
+    over source networks) of the Franz-Parisi theory at width ``n_hidden`` (solid), matched-prior control
+    (dashed), lazy limit :math:`N_1=\infty` (grey), scratch (dotted); :math:`\epsilon_{\rm single}` (one pretrained
+    source, red); cached sampled networks where they exist for this target and width (points with error bars:
+    circles :math:`\epsilon_{\rm m}`, squares :math:`\epsilon_{\rm single}`). Right: the order parameters
+    :math:`Q_t, Q_{st}, Q_{tt}` (theory lines, sampled points).
     A marker shows the slider's coupling.
 
     Sliders: ``target`` (catalogue name), ``gamma``, ``n_hidden``. ``static=True``: frames over target x
@@ -335,7 +832,9 @@ def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explor
         g, i = ex.gammas, ex.index(gamma)
         m = "mean_error"
         ax, bx = fig.subplots(1, 2)
-        plot_gamma_curve(ax, g, c[m], color=COLORS["transfer"], lw=2, label=f"theory, N₁ = {n_hidden}")
+        s = "single_source_error"
+        plot_gamma_curve(ax, g, c[m], color=COLORS["transfer"], lw=2, label=f"εₘ theory, N₁ = {n_hidden}")
+        plot_gamma_curve(ax, g, c[s], color="C3", lw=1.6, label=f"ε_single theory, N₁ = {n_hidden}")
         plot_gamma_curve(ax, g, c["matched_" + m], color=COLORS["control"], ls="--", label="matched-prior control")
         plot_gamma_curve(ax, g, lazy[m], color=COLORS["lazy"], lw=1, label="lazy limit N₁ → ∞")
         ax.axhline(c[m][0], color=COLORS["scratch"], ls=":", lw=1, label="scratch (γ = 0)")
@@ -343,11 +842,14 @@ def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explor
         if sampled is not None:
             name, gs, res = sampled
             plot_gamma_points(ax, gs, res[m]["mean"], res[m]["se"], color=COLORS["transfer"], mec="k", mew=0.6,
-                              label=f"sampled ({name})")
+                              label=f"εₘ sampled ({name})")
+            if s in res:
+                plot_gamma_points(ax, gs, res[s]["mean"], res[s]["se"], fmt="s", color="C3", mec="k", mew=0.6,
+                                  label=f"ε_single sampled ({name})")
         if np.isfinite(c[m][i]):
             ax.plot(gamma_position(g[i]), c[m][i], "o", color=COLORS["transfer"], ms=9, mec="k")
         format_gamma_axis(ax, math=False)
-        ax.set_ylabel("target test error (MSE, posterior mean)")
+        ax.set_ylabel("target test error (MSE)")
         ax.legend(fontsize="x-small", loc="best")
         for k in ("Q_t", "Q_st", "Q_tt"):
             plot_gamma_curve(bx, g, c[k], color=COLORS[k], lw=2, label=_Q_LABELS[k] + " theory")
@@ -362,8 +864,9 @@ def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explor
         bx.legend(fontsize="x-small", loc="center left")
         a, b = pairs[target]
         fig.suptitle(f"target {target} ({a} vs {b}, ρ = {rho[target]:.2f}), N₁ = {n_hidden}, γ = {_fmt(gamma)}:  "
-                     f"E = {c[m][i]:.4f}, benefit over scratch {c[m][0] - c[m][i]:+.4f}", fontsize="medium")
-        return {"gammas": g, "transfer": c[m], "control": c["matched_" + m], "lazy": lazy[m],
+                     f"εₘ = {c[m][i]:.4f} (benefit {c[m][0] - c[m][i]:+.4f}), ε_single = {c[s][i]:.4f} "
+                     f"(benefit {c[s][0] - c[s][i]:+.4f})", fontsize="medium")
+        return {"gammas": g, "transfer": c[m], "single_source": c[s], "control": c["matched_" + m], "lazy": lazy[m],
                 "order_parameters": {k: c[k] for k in ("Q_t", "Q_st", "Q_tt")}, "sampled": sampled is not None}
 
     if static is True:

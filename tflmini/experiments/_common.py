@@ -81,16 +81,23 @@ def relation_label(p, relation):
     return f"rho={float(relation):g}" if p["dataset"] == "synthetic" else str(relation)
 
 
-def transfer_curve(task: TransferTask, n_hidden, gammas, p, *, order_parameters=True, matched_scratch=False):
+def transfer_curve(task: TransferTask, n_hidden, gammas, p, *, order_parameters=True, matched_scratch=False,
+                   single_source=False):
     r"""Franz-Parisi theory along ``gammas`` (each warm-started from the previous one) with the parameters
     ``p``: :func:`tflmini.transfer_plots.theory_along_gamma`, giving arrays ``mean_error``, ``gibbs_error``
     (+ order parameters; + ``matched_mean_error``/``matched_gibbs_error`` of a network trained on the target
     alone with the target's marginal weight variance :math:`c_{tt}(\gamma)`, which separates the information
-    coming from the source from the change of prior). A coupling whose saddle point is not found gives NaN
-    in every array (counted in ``n_failed``)."""
+    coming from the source from the change of prior; + ``single_source_error`` with ``single_source``, the
+    error with one pretrained source). A coupling whose saddle point is not found gives NaN in every array
+    (counted in ``n_failed``)."""
     out = theory_along_gamma(task, n_hidden, gammas, temperature=p["temperature"], lambda0=p["lambda0"],
-                             lambda1=p["lambda1"], activation=p["activation"], matched_prior=matched_scratch)
+                             lambda1=p["lambda1"], activation=p["activation"], matched_prior=matched_scratch,
+                             estimators=single_source)
     del out["gammas"]
+    if single_source:
+        tgt = task.target
+        out["single_source_error"] = np.array([np.nan if est is None else est.single_source_error(tgt.X_test, tgt.y_test)
+                                               for est in out.pop("estimators")])
     if not order_parameters:
         for k in ORDER_PARAMETERS:
             del out[k]
@@ -125,20 +132,21 @@ def make_sampler(n_hidden, p, rng, progress):
                            **p["sampler"], seed=rng, progress=progress)
 
 
-def summarize(res):
-    """A :class:`~tflmini.TransferSamplingResult` as {key: {"mean": [...], "se": [...]}} over its couplings."""
+def summarize(res, keys=KEYS):
+    """A :class:`~tflmini.TransferSamplingResult` as {key: {"mean": [...], "se": [...]}} over its couplings
+    (the observables ``keys``; :data:`~tflmini.transfer_sampler.SINGLE_SOURCE_KEYS` can be added)."""
     return {k: {"mean": np.asarray(res.mean[k], dtype=float), "se": np.asarray(res.stderr[k], dtype=float)}
-            for k in KEYS}
+            for k in keys}
 
 
 def merge(parts):
     """Concatenate several :func:`summarize` outputs (couplings sampled in separate calls)."""
-    return {k: {s: np.concatenate([q[k][s] for q in parts]) for s in ("mean", "se")} for k in KEYS}
+    return {k: {s: np.concatenate([q[k][s] for q in parts]) for s in ("mean", "se")} for k in parts[0]}
 
 
-def sample_gammas(sampler, source, task, gammas):
+def sample_gammas(sampler, source, task, gammas, keys=KEYS):
     T = task.target
-    return summarize(sampler.sample_targets(source, T.X_train, T.y_train, T.X_test, T.y_test, list(gammas)))
+    return summarize(sampler.sample_targets(source, T.X_train, T.y_train, T.X_test, T.y_test, list(gammas)), keys)
 
 
 def loop(items, desc, progress):

@@ -5,12 +5,23 @@ tasks and for the digits catalogue (:mod:`tflmini.datasets`).
 Theory: :class:`~tflmini.FranzParisiTransfer` curves (:func:`._common.transfer_curve`). Simulation:
 :class:`~tflmini.TransferSampler`, one set of source snapshots shared by every target of a width
 (the source task does not depend on the target for a given seed), error bars over snapshots.
+
+The digits experiments (parameters ``single_source`` and ``source_report``) also store the error with one
+pretrained source (theory and sampled: :data:`~tflmini.transfer_sampler.SINGLE_SOURCE_KEYS`) and a report on
+the source network itself, under ``"source"``: theory (kernel renormalization of the source task: ``Q_s`` and
+the source's test errors on the test images of its digits) and sampled snapshots (the same, plus the
+alignment of the snapshots' first-layer weights with the ridge readout template of the source and of each
+target, :func:`source_measurements`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..datasets import DIGITS_PREPROCESSING, DIGITS_SOURCE, DIGITS_TARGETS, digits_pair_training, ridge_readout
+from ..renormalization import KernelRenormalization
+from ..sampler import BayesianNetworkSampler
+from ..transfer_sampler import KEYS, SINGLE_SOURCE_KEYS, _averaged_predictor_error
 from ._base import Experiment, register
 from ._common import (DIGITS, MODEL, QUICK_SAMPLER, SAMPLER, SYNTHETIC, as_gamma, gamma_list, loop, make_sampler,
                       make_task, merge, optimum, relation_label, relations, rng_for, sample_gammas, subsample,
@@ -18,8 +29,8 @@ from ._common import (DIGITS, MODEL, QUICK_SAMPLER, SAMPLER, SYNTHETIC, as_gamma
 
 SYN = {**SYNTHETIC, **MODEL, "seed": 7, "n_source": 100, "n_target": 30, "n_test": 300, "n_hidden": 100,
        "sampler": SAMPLER}
-DIG = {**DIGITS, **MODEL, "seed": 5, "n_source": 300, "n_target": 20, "n_test": 150, "n_hidden": 100,
-       "sampler": SAMPLER}
+DIG = {**DIGITS, "inputs": DIGITS_PREPROCESSING, **MODEL, "seed": 5, "n_source": 160, "n_target": 20, "n_test": 100,
+       "n_hidden": 100, "sampler": SAMPLER, "single_source": True, "source_report": True}
 QUICK_SYN = {"n_features": 10, "n_source": 16, "n_target": 8, "n_test": 30, "n_hidden": 12, "sampler": QUICK_SAMPLER}
 QUICK_DIG = {"n_source": 20, "n_target": 10, "n_test": 30, "n_hidden": 12, "sampler": QUICK_SAMPLER}
 DENSE = {"min": 0.01, "max": 1000.0, "num": 61}
@@ -51,6 +62,65 @@ class _SharedSource:
         return _numeric(self.source["diagnostics"]) if self.source is not None else {}
 
 
+# -- digits: the error with one source, and the source network itself ----------------------------------
+
+def _keys(p):
+    """Sampled observables stored: with ``single_source`` also the single-source error and source variance."""
+    return KEYS + SINGLE_SOURCE_KEYS if p.get("single_source") else KEYS
+
+
+def _curve_metrics(p):
+    return ("mean_error", "gibbs_error") + (("single_source_error",) if p.get("single_source") else ())
+
+
+def source_theory(p, task, widths):
+    r"""Kernel renormalization of the source task at each width: ``Q_s`` and the source's ``mean_error`` and
+    ``gibbs_error`` on its test set (arrays over ``widths``)."""
+    S = task.source
+    out = {"Q_s": [], "mean_error": [], "gibbs_error": []}
+    for w in widths:
+        kr = KernelRenormalization(as_gamma(w), p["temperature"], p["lambda0"], p["lambda1"], p["activation"])
+        kr.fit(S.X_train, S.y_train)
+        out["Q_s"].append(kr.Q_)
+        out["mean_error"].append(kr.mean_error(S.X_test, S.y_test))
+        out["gibbs_error"].append(kr.gibbs_error(S.X_test, S.y_test))
+    return {k: np.asarray(v, dtype=float) for k, v in out.items()}
+
+
+def _mean_se(values):
+    v = np.asarray(values, dtype=float)
+    return {"mean": float(v.mean()), "se": float(v.std(ddof=1) / np.sqrt(v.size))}
+
+
+def source_measurements(p, source, task, targets=()):
+    r"""The sampled source network (``source``: :meth:`~tflmini.TransferSampler.sample_source` on ``task``'s
+    source), measured on the source's test set: ``Q_s`` (mean and standard error over chains), ``gibbs_error``
+    (exact given each snapshot's first layer) and ``mean_error`` (error of the snapshot-averaged posterior
+    mean), with standard errors over snapshots; and ``alignment``: for the ridge readout template :math:`u`
+    (:func:`~tflmini.datasets.ridge_readout` on the training images of a digit pair) of the source and of
+    each catalogue target in ``targets``, the squared cosine :math:`(w_i\cdot u)^2/(|w_i|^2|u|^2)` between
+    the snapshots' first-layer weight vectors and :math:`u`, averaged over units, in units of its prior value
+    :math:`1/N_0` (so 1 means no alignment beyond the prior's)."""
+    S = task.source
+    W = np.asarray(source["W"], dtype=float)
+    K, N1, N0 = W.shape
+    net = BayesianNetworkSampler(N1, p["temperature"], p["lambda0"], p["lambda1"], p["activation"], n_chains=K,
+                                 n_warmup=0, n_samples=1, progress=False)
+    post = net.posterior(S.X_train, S.y_train)
+    _, _, state = post.likelihood(W, need_grad=False)
+    obs = post.observables(W, state, S.X_test, S.y_test)
+    m, m_se = _averaged_predictor_error(obs["test_mean"], S.y_test)
+    qc = np.asarray(source["Q_chains"], dtype=float)
+    out = {"Q_s": _mean_se(qc), "mean_error": {"mean": m, "se": m_se}, "gibbs_error": _mean_se(obs["test_error"]),
+           "n_snapshots": K, "n_chains": int(qc.size), "alignment": {}}
+    norms = np.einsum("kij,kij->ki", W, W)
+    for name, pair in (("source", DIGITS_SOURCE),) + tuple((t, DIGITS_TARGETS[t]) for t in targets):
+        u = ridge_readout(*digits_pair_training(pair))
+        cos2 = np.einsum("kij,j->ki", W, u) ** 2 / (norms * (u @ u))
+        out["alignment"][name] = _mean_se(N0 * cos2.mean(axis=1))
+    return out
+
+
 # -- gamma sweep -------------------------------------------------------------------------------------
 
 def gamma_theory(p, progress):
@@ -59,10 +129,15 @@ def gamma_theory(p, progress):
     for rel in loop(relations(p), "relatedness", progress):
         task = make_task(p, rel)
         curves[relation_label(p, rel)] = {
-            f"N1={w}": transfer_curve(task, as_gamma(w), gammas, p, matched_scratch=True)
+            f"N1={w}": transfer_curve(task, as_gamma(w), gammas, p, matched_scratch=True,
+                                      single_source=bool(p.get("single_source")))
             for w in p["theory"]["widths"]}
         curves[relation_label(p, rel)]["relatedness"] = task.rho
-    return {"gammas": gammas, "curves": curves}
+    out = {"gammas": gammas, "curves": curves}
+    if p.get("source_report"):
+        out["source"] = {"widths": list(p["theory"]["widths"]),
+                         **source_theory(p, task, p["theory"]["widths"])}
+    return out
 
 
 def gamma_simulation(p, progress):
@@ -71,10 +146,13 @@ def gamma_simulation(p, progress):
     results, rho = {}, {}
     for rel in loop(relations(p), "relatedness", progress):
         task = make_task(p, rel)
-        results[relation_label(p, rel)] = sample_gammas(shared.sampler, shared.get(task), task, gammas)
+        results[relation_label(p, rel)] = sample_gammas(shared.sampler, shared.get(task), task, gammas, _keys(p))
         rho[relation_label(p, rel)] = task.rho
-    return {"gammas": gammas, "n_hidden": p["n_hidden"], "relatedness": rho, "results": results,
-            "source_diagnostics": shared.diagnostics()}
+    out = {"gammas": gammas, "n_hidden": p["n_hidden"], "relatedness": rho, "results": results,
+           "source_diagnostics": shared.diagnostics()}
+    if p.get("source_report"):
+        out["source"] = source_measurements(p, shared.source, task, relations(p))
+    return out
 
 
 GAMMA_SIM = [0.0, 0.3, 1.0, 3.0, 10.0, "inf"]
@@ -90,7 +168,7 @@ register(Experiment(
             "theory": {"widths": [50, 100, 200, "inf"], "gammas": DENSE}},
     quick={**QUICK_DIG, "targets": ["close", "unrelated"], "gammas": [0.0, 1.0, "inf"],
            "theory": {"widths": [12, "inf"], "gammas": QUICK_DENSE}},
-    theory=gamma_theory, simulation=gamma_simulation))
+    theory=gamma_theory, simulation=gamma_simulation, version=2))
 
 
 # -- relatedness sweep ---------------------------------------------------------------------------------
@@ -103,10 +181,13 @@ def relatedness_theory(p, progress):
         task = make_task(p, rel)
         rho.append(task.rho)
         for w in p["theory"]["widths"]:
-            c = transfer_curve(task, as_gamma(w), gammas, p, order_parameters=False)
-            for k in ("mean_error", "gibbs_error"):
+            c = transfer_curve(task, as_gamma(w), gammas, p, order_parameters=False,
+                               single_source=bool(p.get("single_source")))
+            for k in _curve_metrics(p):
                 curves[f"N1={w}"].setdefault(k, []).append(c[k])
     out = {"gammas": gammas, "relatedness": rho, "labels": [relation_label(p, r) for r in rels], "curves": curves}
+    if p.get("source_report"):
+        out["source"] = {"widths": list(p["theory"]["widths"]), **source_theory(p, task, p["theory"]["widths"])}
     if p["dataset"] == "synthetic":  # the second kind of relatedness: input-distribution shift, theory only
         shift = {}
         for s in p["theory"]["input_shifts"]:
@@ -123,11 +204,14 @@ def relatedness_simulation(p, progress):
     results, rho = [], []
     for rel in loop(rels, "relatedness", progress):
         task = make_task(p, rel)
-        results.append(sample_gammas(shared.sampler, shared.get(task), task, gammas))
+        results.append(sample_gammas(shared.sampler, shared.get(task), task, gammas, _keys(p)))
         rho.append(task.rho)
-    return {"gammas": gammas, "n_hidden": p["n_hidden"], "relatedness": rho,
-            "labels": [relation_label(p, r) for r in rels], "results": results,
-            "source_diagnostics": shared.diagnostics()}
+    out = {"gammas": gammas, "n_hidden": p["n_hidden"], "relatedness": rho,
+           "labels": [relation_label(p, r) for r in rels], "results": results,
+           "source_diagnostics": shared.diagnostics()}
+    if p.get("source_report"):
+        out["source"] = source_measurements(p, shared.source, task, rels)
+    return out
 
 
 register(Experiment(
@@ -143,7 +227,7 @@ register(Experiment(
     params={**DIG, "targets": ["close", "related", "intermediate", "weak", "unrelated"],
             "gammas": [0.0, 1.0, 10.0, "inf"], "sim_gammas": [0.0, 3.0, "inf"], "theory": {"widths": [100, "inf"]}},
     quick={**QUICK_DIG, "targets": ["close", "unrelated"], "sim_gammas": [0.0, "inf"], "theory": {"widths": [12, "inf"]}},
-    theory=relatedness_theory, simulation=relatedness_simulation))
+    theory=relatedness_theory, simulation=relatedness_simulation, version=2))
 
 
 # -- width at fixed sizes ------------------------------------------------------------------------------
@@ -159,17 +243,19 @@ def width_theory(p, progress):
     out = {"gammas": gammas, "widths": widths, "curves": {}}
     for rel in loop(rels, "relatedness", progress):
         task = make_task(p, rel)
-        rows = {k: [] for k in ("mean_error", "gibbs_error", "gamma_star", "E_star", "E_zero", "E_inf")}
+        rows = {k: [] for k in _curve_metrics(p) + ("gamma_star", "E_star", "E_zero", "E_inf")}
         for w in widths:
-            c = transfer_curve(task, w, gammas, p, order_parameters=False)
-            rows["mean_error"].append(c["mean_error"])
-            rows["gibbs_error"].append(c["gibbs_error"])
+            c = transfer_curve(task, w, gammas, p, order_parameters=False, single_source=bool(p.get("single_source")))
+            for k in _curve_metrics(p):
+                rows[k].append(c[k])
             g_star, e_star = optimum(gammas, c[p["metric"]])
             rows["gamma_star"].append(g_star)
             rows["E_star"].append(e_star)
             rows["E_zero"].append(c[p["metric"]][0])
             rows["E_inf"].append(c[p["metric"]][-1])
         out["curves"][relation_label(p, rel)] = {**rows, "relatedness": task.rho}
+    if p.get("source_report"):
+        out["source"] = source_theory(p, task, widths)
     return out
 
 
@@ -178,12 +264,17 @@ def width_simulation(p, progress):
     rels = p["sim_rhos"] if p["dataset"] == "synthetic" else p["targets"]
     out = {"gammas": gammas, "widths": p["widths"], "results": {relation_label(p, r): [] for r in rels},
            "source_diagnostics": []}
+    if p.get("source_report"):
+        out["source"] = []
     for i, w in enumerate(loop(p["widths"], "widths", progress)):
         shared = _SharedSource(p, w, (2, i), progress)
         for rel in rels:
             task = make_task(p, rel)
-            out["results"][relation_label(p, rel)].append(sample_gammas(shared.sampler, shared.get(task), task, gammas))
+            out["results"][relation_label(p, rel)].append(sample_gammas(shared.sampler, shared.get(task), task, gammas,
+                                                                        _keys(p)))
         out["source_diagnostics"].append(shared.diagnostics())
+        if p.get("source_report"):
+            out["source"].append(source_measurements(p, shared.source, task, rels))
     return out
 
 
@@ -202,7 +293,7 @@ register(Experiment(
             "theory": {"widths": {"min": 25, "max": 1600, "num": 13}, "gammas": DENSE}},
     quick={**QUICK_DIG, "widths": [8, 16], "gammas": [0.0, "inf"],
            "theory": {"widths": {"min": 8, "max": 32, "num": 2}, "gammas": QUICK_DENSE}},
-    theory=width_theory, simulation=width_simulation))
+    theory=width_theory, simulation=width_simulation, version=2))
 
 
 # -- source (and target) size --------------------------------------------------------------------------
@@ -229,12 +320,20 @@ def size_theory(p, progress):
     Pt = sorted({int(n) for n in p["theory"]["n_targets"]} | {int(n) for n in p["n_targets"]})
     full = _full_task(p)
     shape = (len(Pt), len(Ps))
-    out = {k: np.full(shape, np.nan) for k in ("E_zero", "E_inf", "E_star", "gamma_star")}
+    single = bool(p.get("single_source"))
+    keys = ("E_zero", "E_inf", "E_star", "gamma_star") + (("E_single_zero", "E_single_inf") if single else ())
+    out = {k: np.full(shape, np.nan) for k in keys}
     for i, nt in enumerate(loop(Pt, "target sizes", progress)):
         for j, ns in enumerate(Ps):
-            c = transfer_curve(subsample(full, ns, nt), p["n_hidden"], gammas, p, order_parameters=False)
+            c = transfer_curve(subsample(full, ns, nt), p["n_hidden"], gammas, p, order_parameters=False,
+                               single_source=single)
             out["E_zero"][i, j], out["E_inf"][i, j] = c[p["metric"]][0], c[p["metric"]][-1]
             out["gamma_star"][i, j], out["E_star"][i, j] = optimum(gammas, c[p["metric"]])
+            if single:
+                out["E_single_zero"][i, j], out["E_single_inf"][i, j] = c["single_source_error"][[0, -1]]
+    if p.get("source_report"):
+        rows = [source_theory(p, subsample(full, ns, None), [p["n_hidden"]]) for ns in Ps]
+        out["source"] = {k: np.array([r[k][0] for r in rows]) for k in rows[0]}
     return {"n_sources": Ps, "n_targets": Pt, "relatedness": full.rho, "metric": p["metric"], **out}
 
 
@@ -242,18 +341,23 @@ def size_simulation(p, progress):
     Ps, Pt = p["n_sources"], p["n_targets"]
     full = _full_task(p)
     # gamma = 0: the target chains ignore the source, so one run per target size
-    zero, frozen, diags = [], [[None] * len(Ps) for _ in Pt], []
+    zero, frozen, diags, report = [], [[None] * len(Ps) for _ in Pt], [], []
     for j, ns in enumerate(loop(Ps, "source sizes", progress)):
         shared = _SharedSource(p, p["n_hidden"], (3, j), progress)
         for i, nt in enumerate(Pt):
             task = subsample(full, ns, nt)
             source = shared.get(task)
             if j == 0:
-                zero.append(sample_gammas(shared.sampler, source, task, [0.0]))
-            frozen[i][j] = sample_gammas(shared.sampler, source, task, [np.inf])
+                zero.append(sample_gammas(shared.sampler, source, task, [0.0], _keys(p)))
+            frozen[i][j] = sample_gammas(shared.sampler, source, task, [np.inf], _keys(p))
         diags.append(shared.diagnostics())
-    return {"n_sources": Ps, "n_targets": Pt, "n_hidden": p["n_hidden"], "relatedness": full.rho,
-            "gamma_zero": merge(zero), "gamma_inf": [merge(row) for row in frozen], "source_diagnostics": diags}
+        if p.get("source_report"):
+            report.append(source_measurements(p, shared.source, task, [_relation(p)]))
+    out = {"n_sources": Ps, "n_targets": Pt, "n_hidden": p["n_hidden"], "relatedness": full.rho,
+           "gamma_zero": merge(zero), "gamma_inf": [merge(row) for row in frozen], "source_diagnostics": diags}
+    if p.get("source_report"):
+        out["source"] = report
+    return out
 
 
 register(Experiment(
@@ -268,9 +372,9 @@ register(Experiment(
 register(Experiment(
     name="digits_source_size", title="Transfer benefit vs source and target size (digits, close target)",
     findings=(4,),
-    params={**DIG, "metric": "mean_error", "target": "close", "n_sources": [50, 100, 200, 300], "n_targets": [10, 20],
-            "theory": {"n_sources": {"min": 20, "max": 340, "num": 10}, "n_targets": [10, 20, 40, 80],
+    params={**DIG, "metric": "mean_error", "target": "close", "n_sources": [40, 80, 120, 160], "n_targets": [10, 20],
+            "theory": {"n_sources": {"min": 20, "max": 175, "num": 10}, "n_targets": [10, 20, 40, 60],
                        "gammas": {"min": 0.01, "max": 1000.0, "num": 25}}},
     quick={**QUICK_DIG, "n_sources": [10, 20], "n_targets": [5, 10],
            "theory": {"n_sources": {"min": 10, "max": 20, "num": 2}, "n_targets": [5, 10], "gammas": QUICK_DENSE}},
-    theory=size_theory, simulation=size_simulation))
+    theory=size_theory, simulation=size_simulation, version=2))
