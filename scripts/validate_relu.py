@@ -15,15 +15,10 @@ Usage: python scripts/validate_relu.py [--quick] [--out PATH]
 
 from __future__ import annotations
 
-import argparse
-import sys
-import time
-from pathlib import Path
-
 import numpy as np
 
 from tflmini import BayesianNetworkSampler, KernelRenormalization
-from validate_single_network import result_writer, sampled_comparison
+from validate_single_network import run_cli, sampled_comparison
 
 FULL = {"widths": [50, 100, 200], "alpha": 1.0, "P_over_N0": 1.0, "label_offsets": [0.0, 1.0], "n_datasets": 3}
 QUICK = {"widths": [20, 40], "alpha": 1.0, "P_over_N0": 1.0, "label_offsets": [1.0], "n_datasets": 2}
@@ -63,18 +58,7 @@ def run(grid, common, progress=True, on_rows=None):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="small CI-sized grid")
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "data" / "validation_relu.json")
-    args = ap.parse_args(argv)
-    grid = QUICK if args.quick else FULL
-    t0 = time.time()
-
-    save = result_writer(args.out, "validation_relu", {**COMMON, "grid": grid, "quick": args.quick}, t0)
-
-    rows = run(grid, COMMON, progress=sys.stderr.isatty(), on_rows=save)
-    save(rows, complete=True)
-    print("wrote", args.out)
+    run_cli(argv, __doc__, "validation_relu", FULL, QUICK, COMMON, run)
 
 
 if __name__ == "__main__":

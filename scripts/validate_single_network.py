@@ -78,19 +78,23 @@ def run(grid, common, progress=True, on_rows=None):
     return rows
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__)
+def run_cli(argv, doc, experiment, full, quick, common, run_grid):
+    """Command line of a validation script: ``--quick`` (CI-sized grid) and ``--out`` (default
+    ``data/<experiment>.json``); runs ``run_grid(grid, common, progress, on_rows)`` and writes the file after
+    every row and once more, marked complete, at the end."""
+    ap = argparse.ArgumentParser(description=doc)
     ap.add_argument("--quick", action="store_true", help="small CI-sized grid")
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "data" / "validation_single_network.json")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "data" / f"{experiment}.json")
     args = ap.parse_args(argv)
-    grid = QUICK if args.quick else FULL
-    t0 = time.time()
-
-    save = result_writer(args.out, "validation_single_network", {**COMMON, "grid": grid, "quick": args.quick}, t0)
-
-    rows = run(grid, COMMON, progress=sys.stderr.isatty(), on_rows=save)
+    grid = quick if args.quick else full
+    save = result_writer(args.out, experiment, {**common, "grid": grid, "quick": args.quick}, time.time())
+    rows = run_grid(grid, common, progress=sys.stderr.isatty(), on_rows=save)
     save(rows, complete=True)
     print("wrote", args.out)
+
+
+def main(argv=None):
+    run_cli(argv, __doc__, "validation_single_network", FULL, QUICK, COMMON, run)
 
 
 if __name__ == "__main__":
