@@ -140,8 +140,9 @@ def test_kernel_spectrum_solve():
 )
 def test_bad_hyperparameters(kwargs, exc, match):
     args = {"n_hidden": 10, "temperature": 0.1, **kwargs}
+    kr = KernelRenormalization(**args)  # stored as given (scikit-learn), checked in fit
     with pytest.raises(exc, match=match):
-        KernelRenormalization(**args)
+        kr.fit(TASK.X_train, TASK.y_train)
 
 
 def test_bad_data():
@@ -181,3 +182,13 @@ def test_single_point_and_duplicates_and_float32():
 
 def test_convergence_error_is_a_runtime_error():
     assert issubclass(ConvergenceError, RuntimeError)
+
+
+def test_scikit_learn_conventions_clone_and_params():
+    from sklearn.base import clone
+
+    kr = KernelRenormalization(30, 0.05, lambda0=1.2).fit(TASK.X_train, TASK.y_train)
+    copy = clone(kr)
+    assert copy.get_params() == kr.get_params() and not hasattr(copy, "Q_")
+    other = clone(kr).set_params(n_hidden=np.inf).fit(TASK.X_train, TASK.y_train)
+    assert other.Q_ == 1.0 and kr.n_hidden == 30

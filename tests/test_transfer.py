@@ -183,8 +183,10 @@ def test_predictions_are_finite_and_variances_nonnegative():
 )
 def test_bad_hyperparameters(kwargs, exc, match):
     args = {"n_hidden": 50, "gamma": 1.0, "temperature": 0.1, **kwargs}
+    fp = FranzParisiTransfer(**args)  # stored as given (scikit-learn), checked in fit
+    assert fp.get_params()[next(iter(kwargs))] is kwargs[next(iter(kwargs))]
     with pytest.raises(exc, match=match):
-        FranzParisiTransfer(**args)
+        fp.fit(S.X_train, S.y_train, T.X_train, T.y_train)
 
 
 def test_bad_data():
@@ -206,3 +208,21 @@ def test_convergence_failure_is_reported():
     with pytest.raises(ConvergenceError, match="not converged"):
         solve_transfer_saddle(fp._tk, T.y_train, fp.order_parameters_["Q_s"], 100.0, 0.05, 1.0, max_iter=0,
                               start=(2.0, 0.5, 0.1))
+
+
+def test_scikit_learn_conventions_clone_and_params():
+    from sklearn.base import clone
+
+    fp = FranzParisiTransfer(40, 2.0, 0.07, lambda0=1.3, lambda1=0.8)
+    assert fp.get_params() == {"n_hidden": 40, "gamma": 2.0, "temperature": 0.07, "lambda0": 1.3, "lambda1": 0.8,
+                               "activation": "erf"}
+    fitted_ = fp.fit(S.X_train, S.y_train, T.X_train, T.y_train)
+    copy = clone(fitted_)
+    assert copy.get_params() == fp.get_params() and not hasattr(copy, "order_parameters_")
+    # with_gamma is a copy constructor: the same as set_params + fit, to solver precision
+    via_params = clone(fp).set_params(gamma=5.0).fit(S.X_train, S.y_train, T.X_train, T.y_train)
+    via_copy = fp.with_gamma(5.0)
+    assert via_copy.get_params() == via_params.get_params()
+    for k in ("Q_t", "Q_tt", "Q_st"):
+        assert via_copy.order_parameters_[k] == pytest.approx(via_params.order_parameters_[k], rel=1e-8, abs=1e-12)
+    assert fp.gamma == 2.0  # the original is unchanged

@@ -75,6 +75,11 @@ def check_positive(value, name, *, allow_inf=False):
     return value
 
 
+def check_width(n_hidden, name="n_hidden"):
+    """Return a width :math:`N_1` as a float > 0; ``numpy.inf`` (the infinite-width limit) is allowed."""
+    return check_positive(n_hidden, name, allow_inf=True)
+
+
 def check_nonnegative(value, name, *, allow_inf=False):
     """Return ``value`` as a float >= 0 (``inf`` allowed if ``allow_inf``)."""
     value = _check_real(value, name)

@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._validation import check_matrix, check_positive, check_same_dim, check_targets
+from ._validation import check_matrix, check_positive, check_same_dim, check_targets, check_width
 from .kernels import get_activation, nngp_diagonal, nngp_kernel
 from .renormalization import ConvergenceError, KernelSpectrum, kr_action, solve_kr_saddle
 
@@ -52,12 +52,6 @@ def single_thread():
         _CONTROLLER.append(ThreadpoolController())
     with _CONTROLLER[0].limit(limits=1):
         yield
-
-
-def _check_width(n_hidden):
-    if isinstance(n_hidden, (float, np.floating)) and np.isinf(n_hidden) and n_hidden > 0:
-        return np.inf
-    return float(check_positive(n_hidden, "n_hidden"))
 
 
 class TheoryOnData:
@@ -147,7 +141,7 @@ class TheoryOnData:
     def saddle(self, n_hidden, temperature, lambda1=1.0):
         r"""The saddle point :math:`Q^*` (cached per :math:`(N_1, T, \lambda_1)`).
         Raises :class:`~tflmini.ConvergenceError` if no stationary point is found."""
-        n_hidden = _check_width(n_hidden)
+        n_hidden = check_width(n_hidden)
         temperature = check_positive(temperature, "temperature")
         lambda1 = check_positive(lambda1, "lambda1")
         return self._saddle(n_hidden, temperature, lambda1)
@@ -157,7 +151,7 @@ class TheoryOnData:
         Q = np.asarray(Q, dtype=np.float64)
         if np.any(Q <= 0):
             raise ValueError("Q must be > 0")
-        return kr_action(Q, self.spectrum.eigvals, self.spectrum.y_proj, _check_width(n_hidden),
+        return kr_action(Q, self.spectrum.eigvals, self.spectrum.y_proj, check_width(n_hidden),
                          check_positive(temperature, "temperature"), check_positive(lambda1, "lambda1"))
 
     # -- the predictor ---------------------------------------------------------------------------

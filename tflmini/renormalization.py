@@ -25,7 +25,7 @@ import numpy as np
 from scipy.optimize import brentq
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from ._validation import check_matrix, check_positive, check_same_dim, check_targets
+from ._validation import check_matrix, check_positive, check_same_dim, check_targets, check_width
 from .kernels import get_activation, nngp_diagonal, nngp_kernel
 
 __all__ = [
@@ -182,16 +182,11 @@ class KernelRenormalization(RegressorMixin, BaseEstimator):
         self.lambda0 = lambda0
         self.lambda1 = lambda1
         self.activation = activation
-        self._checked_params()
 
     def _checked_params(self):
-        n_hidden = self.n_hidden
-        if isinstance(n_hidden, (float, np.floating)) and np.isinf(n_hidden) and n_hidden > 0:
-            n_hidden = np.inf
-        else:
-            n_hidden = float(check_positive(n_hidden, "n_hidden"))
+        """The hyperparameters, validated (scikit-learn convention: stored as given, checked in ``fit``)."""
         return dict(
-            n_hidden=n_hidden,
+            n_hidden=check_width(self.n_hidden),
             temperature=check_positive(self.temperature, "temperature"),
             lambda0=check_positive(self.lambda0, "lambda0"),
             lambda1=check_positive(self.lambda1, "lambda1"),

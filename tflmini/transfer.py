@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 
-from ._validation import check_matrix, check_nonnegative, check_positive, check_same_dim, check_targets
+from ._validation import check_matrix, check_nonnegative, check_positive, check_same_dim, check_targets, check_width
 from .kernels import get_activation, nngp_diagonal, nngp_kernel
 from .renormalization import ConvergenceError, KernelSpectrum, solve_kr_saddle
 
@@ -80,10 +80,6 @@ class TransferKernels:
     R: np.ndarray
     r: np.ndarray
     stats: dict
-
-
-def _source_solve(source_spectrum, Q_s, temperature, b):
-    return source_spectrum.solve(Q_s, temperature, b)
 
 
 def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0, activation):
@@ -358,14 +354,10 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         self.lambda0 = lambda0
         self.lambda1 = lambda1
         self.activation = activation
-        self._checked_params()
 
     def _checked_params(self):
-        n_hidden = self.n_hidden
-        if isinstance(n_hidden, (float, np.floating)) and np.isinf(n_hidden) and n_hidden > 0:
-            n_hidden = np.inf
-        else:
-            n_hidden = float(check_positive(n_hidden, "n_hidden"))
+        """The hyperparameters, validated (scikit-learn convention: stored as given, checked in ``fit``)."""
+        n_hidden = check_width(self.n_hidden)
         act = get_activation(self.activation)
         if not act.odd:
             raise ValueError(
@@ -436,16 +428,18 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         return self
 
     def with_gamma(self, gamma):
-        """A copy fitted at another coupling, reusing the source solution and warm-starting the target
-        saddle from this one (one target-sized solve per call: the fast path of a slider)."""
+        """Copy constructor: a new estimator with this one's parameters and coupling ``gamma``
+        (``clone(self).set_params(gamma=gamma)``), fitted on the same data. It reuses the source solution,
+        which does not depend on the coupling, and warm-starts the target saddle from this fit (one
+        target-sized solve: the fast path of a slider); the result equals a fresh ``fit`` to solver precision."""
         self._check_fitted()
-        new = FranzParisiTransfer(self.n_hidden, gamma, self.temperature, self.lambda0, self.lambda1, self.activation)
-        new.source_ = self.source_
+        new = clone(self).set_params(gamma=gamma)
         op = self.order_parameters_
         theta = np.array([op["Q_t"], op["Q_tt"], op["Q_st"]])
         start = (self._predicted_start(theta, float(gamma)), self.solver_info_["target"]["hessian"])
         if np.isinf(float(gamma)) != np.isinf(float(self.gamma)) or start[1] is None:
             start = None
+        new.source_ = self.source_
         try:
             new._fit_target(self.X_target_, self.y_target_, start=start)
         except ConvergenceError:  # a warm start from far away can fail where a cold start succeeds
