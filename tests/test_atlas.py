@@ -1,6 +1,5 @@
 """Accuracy atlas: the quick atlas runs end to end (< 60 s), its files carry every parameter and the sampler
-diagnostics, the atlas tables join new and cached points, and the helpers (relative deviation, power-law fit)
-give known answers."""
+diagnostics, the atlas tables join new and cached points (the analysis helpers are tested in test_accuracy.py)."""
 
 from __future__ import annotations
 
@@ -103,36 +102,6 @@ def test_missing_atlas_files_are_skipped(tmp_path):
     assert t["P"].size == 0 and t["alpha"].size == 0
     tr = atlas.transfer_atlas(directory=tmp_path, include_cached_validation=False)
     assert tr["gamma"].size == 0
-
-
-def test_relative_deviation():
-    dev, se = atlas.relative_deviation([0.5, -2.0, 0.0], [0.55, -1.0, 0.1], [0.01, 0.2, 0.1])
-    np.testing.assert_allclose(dev[:2], [0.1, 0.5])
-    np.testing.assert_allclose(se[:2], [0.02, 0.1])
-    assert np.isnan(dev[2]) and np.isnan(se[2])
-
-
-def test_fit_power_law_known_answers():
-    x = np.array([50.0, 100, 200, 400])
-    s, s_err, c = atlas.fit_power_law(x, 3.0 / x)
-    assert s == pytest.approx(1.0) and c == pytest.approx(3.0) and s_err < 1e-8
-    rng = np.random.default_rng(0)
-    y = 2.0 * x**-0.5 * (1 + 0.02 * rng.standard_normal(x.size))
-    s, s_err, _ = atlas.fit_power_law(x, y, 0.02 * y)
-    assert abs(s - 0.5) < 4 * s_err and 0 < s_err < 0.1
-    with pytest.raises(ValueError):
-        atlas.fit_power_law([1.0, 2.0], [1.0, -1.0])
-    with pytest.raises(ValueError):
-        atlas.fit_power_law([1.0], [1.0])
-
-
-def test_combine_points_merges_duplicates_with_their_spread():
-    x, y, d, e, k = atlas.combine_points([1, 1, 2, 2, 3], [5, 5, 5, 5, 5], [0.1, 0.3, 0.2, 0.2, np.nan],
-                                         [0.01, 0.01, 0.05, 0.05, 0.01])
-    np.testing.assert_allclose(x, [1, 2]) and np.testing.assert_allclose(k, [2, 2])
-    np.testing.assert_allclose(d, [0.2, 0.2])
-    # two equal-error points 0.2 apart: the spread (0.1) dominates the inverse-variance error (0.007)
-    np.testing.assert_allclose(e, [np.sqrt(0.02 / 2), 0.05 / np.sqrt(2)])
 
 
 def test_task_repetitions_are_independent_training_sets():

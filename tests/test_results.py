@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from tflmini import results
-from tflmini.results import ResultsError, load_input_dimension, load_validation, relative_gap, validation_series
+from tflmini.results import (ResultsError, load_input_dimension, load_validation, load_validation_transfer,
+                             relative_gap, validation_groups, validation_series, validation_zscores)
 
 
 def _row(activation, n_hidden, P, theory_gibbs=0.2, sim_gibbs=0.19):
@@ -147,3 +148,23 @@ def test_relu_series_groups_by_label_offset():
     np.testing.assert_array_equal(series[1.0]["n_hidden"], [20, 40])
     np.testing.assert_allclose(series[1.0]["gap"], [0.0, 0.0])
     np.testing.assert_array_equal(series[1.0]["n_features"], [20, 40])
+
+
+# -- the transfer validation (data/validation_transfer.json) ------------------------------------------
+
+def test_load_validation_transfer_partial_file(tmp_path):
+    data = load_validation_transfer(require_complete=False)
+    groups = validation_groups(data)
+    assert groups and all(np.all(np.diff(g["gammas"]) > 0) for g in groups.values())
+    z = validation_zscores(data)
+    assert {"Q_t", "Q_st", "Q_tt", "gibbs_error"} <= set(z)
+    # a file marked incomplete is refused only on request
+    import json
+
+    raw = json.loads(open(data["path"], encoding="utf-8").read())
+    raw["complete"] = False
+    path = tmp_path / "validation_transfer.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    assert load_validation_transfer(path, require_complete=False)["rows"]
+    with pytest.raises(ResultsError, match="partial"):
+        load_validation_transfer(path, require_complete=True)

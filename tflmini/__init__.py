@@ -1,7 +1,9 @@
 """tflmini: statistical mechanics of transfer learning in fully connected networks.
 
 Kernels -> single-network kernel renormalization -> Franz-Parisi transfer -> sampler of finite
-Bayesian networks -> tasks -> plotting and widgets. See the book for the derivations.
+Bayesian networks -> tasks -> curves, cached results and their analysis (``curves``, ``transfer_curves``,
+``results``, ``accuracy``, ``real_data``) -> plotting and widgets. Computation never imports a plotting or
+widgets module (``tests/test_layering.py``). See the book for the derivations.
 """
 
 from .kernels import ACTIVATIONS, get_activation, nngp_diagonal, nngp_kernel

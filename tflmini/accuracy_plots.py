@@ -1,8 +1,8 @@
 r"""Figures of the accuracy atlas (book page "How accurate is the theory?").
 
 Data come from :mod:`tflmini.experiments.atlas` (tables of relative deviations between theory and sampled
-networks); the functions here only draw. No NaN reaches a figure: points without a finite deviation are
-dropped.
+networks) and :mod:`tflmini.accuracy` (merged points, power-law fits); the functions here only draw. No NaN
+reaches a figure: points without a finite deviation are dropped.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 
-from .experiments.atlas import combine_points, fit_power_law
+from .accuracy import combine_points, fit_power_law
 from .plotting import plot_simulation
 
 __all__ = ["plot_deviation_map", "plot_finite_size_scaling"]

@@ -1,4 +1,4 @@
-r"""Cached simulation results of the single-network chapters: loading, checking, grouping.
+r"""Cached simulation results of the validation scripts: loading, checking, grouping.
 
 The book never samples networks while it is built: long runs of :class:`~tflmini.BayesianNetworkSampler`
 are done by the scripts in ``scripts/``, which write JSON files into ``data/``; the chapters load them
@@ -17,6 +17,10 @@ Files
     ``accuracy_input_dimension.json`` (``scripts/accuracy_input_dimension.py``): the same comparison
     at fixed :math:`N_1` and :math:`P` as the input dimension :math:`N_0` varies, with the alignment of
     the sampled first-layer weights to the teacher; :func:`load_input_dimension`.
+
+    ``validation_transfer.json`` (``scripts/validate_transfer.py``): Franz-Parisi theory and sampled
+    source-target pairs over couplings, widths and relatedness; :func:`load_validation_transfer`,
+    :func:`validation_groups`, :func:`validation_zscores`.
 
 Used by the book's chapter "The proportional limit and kernel renormalization".
 """
@@ -39,6 +43,10 @@ __all__ = [
     "relu_series",
     "relative_gap",
     "load_input_dimension",
+    "VALIDATION_TRANSFER",
+    "load_validation_transfer",
+    "validation_groups",
+    "validation_zscores",
 ]
 
 #: Name of a cached result -> (file name in ``data/``, script that writes it).
@@ -318,3 +326,81 @@ def fraction_within(dev, dev_se, n_se=2.0):
     if count == 0:
         return float("nan"), 0
     return float(np.mean(np.abs(dev[ok]) <= n_se * dev_se[ok])), count
+
+
+# -- the transfer validation (``data/validation_transfer.json``) ------------------------------------
+
+VALIDATION_TRANSFER = ("validation_transfer.json", "scripts/validate_transfer.py")
+
+
+def load_validation_transfer(path=None, *, require_complete=False):
+    """Theory vs sampler for the transfer protocol, as written by ``scripts/validate_transfer.py``
+    (``data/validation_transfer.json``).
+
+    Returns the file's dict (``parameters``, ``rows``, ...) plus ``path``; each row's ``gamma`` becomes a
+    float (``"inf"`` -> ``numpy.inf``). ``require_complete`` refuses a file whose run has not finished
+    (``"complete": false``). Raises :class:`~tflmini.results.ResultsError` (with the command that produces
+    the file) for a missing, corrupted, incomplete or empty file.
+    """
+    name, script = VALIDATION_TRANSFER
+    path = Path(path) if path is not None else data_directory() / name
+    hint = f"python {script}"
+    data = _read_json(path, hint)
+    if require_complete and data.get("complete") is False:
+        raise ResultsError(f"{path} is a partial result (its run has not finished); wait for it or rerun: {hint}")
+    for i, row in enumerate(data["rows"]):
+        try:
+            row["gamma"] = _as_coupling(row["gamma"])
+            for key in ("n_hidden", "P_source", "P_target", "rho"):
+                float(row[key])
+            for key in ("Q_s", "Q_t", "Q_st", "Q_tt", "gibbs_error", "mean_error"):
+                float(row["theory"][key])
+                float(row["sampler"][key]["mean"]), float(row["sampler"][key]["se"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultsError(f"{path}, row {i}: missing or invalid entry ({exc!r}); regenerate it with: {hint}") from None
+    data["path"] = str(path)
+    return data
+
+
+def _as_coupling(g):
+    return np.inf if (isinstance(g, str) and g.strip().lower() in ("inf", "infinity")) else float(g)
+
+
+def validation_groups(data):
+    """Rows of :func:`load_validation_transfer` grouped by (n_hidden, rho), couplings in increasing order:
+    ``{(n_hidden, rho): {"gammas", "P_source", "P_target", "n_snapshots", "theory": {key: array},
+    "sampler": {key: (mean, se)}}}``."""
+    groups = {}
+    for row in data["rows"]:
+        groups.setdefault((int(row["n_hidden"]), float(row["rho"])), []).append(row)
+    out = {}
+    for key, rows in sorted(groups.items()):
+        rows = sorted(rows, key=lambda r: r["gamma"])
+        out[key] = {
+            "gammas": np.array([r["gamma"] for r in rows]),
+            "P_source": int(rows[0]["P_source"]),
+            "P_target": int(rows[0]["P_target"]),
+            "n_snapshots": int(rows[0].get("n_snapshots", 0)),
+            "theory": {k: np.array([r["theory"][k] for r in rows], dtype=float) for k in rows[0]["theory"]},
+            "sampler": {k: (np.array([r["sampler"][k]["mean"] for r in rows], dtype=float),
+                            np.array([r["sampler"][k]["se"] for r in rows], dtype=float)) for k in rows[0]["sampler"]},
+        }
+    return out
+
+
+def validation_zscores(data):
+    r"""Standardized deviations :math:`(s - t)/\mathrm{se}` of the sampled values from the theory for every row
+    and key of :func:`load_validation_transfer` (rows without a positive standard error are skipped; the source
+    order parameter :math:`Q_s`, shared by every row of a width, counts once per width): {key: array}."""
+    out, sources = {}, set()
+    for row in data["rows"]:
+        for key, th in row["theory"].items():
+            s = row["sampler"].get(key)
+            if s is None or not np.isfinite(s["se"]) or s["se"] <= 0:
+                continue
+            if key == "Q_s":  # one source run per width, repeated on every row of that width: count it once
+                if row["n_hidden"] in sources:
+                    continue
+                sources.add(row["n_hidden"])
+            out.setdefault(key, []).append((s["mean"] - th) / s["se"])
+    return {k: np.array(v) for k, v in out.items()}

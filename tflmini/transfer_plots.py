@@ -1,57 +1,27 @@
-r"""Computations and figures of part II of the book (the Franz-Parisi theory of transfer).
+r"""Figures of part II of the book (the Franz-Parisi theory of transfer).
 
-The chapters stay thin: every curve, control and figure they show is one call here.
+The chapters stay thin: every figure they show is one call here. The curves come from
+:mod:`tflmini.transfer_curves` (theory along the coupling, the matched-prior control, the gain over it) and
+the cached files from :mod:`tflmini.results` (``data/validation_transfer.json``) and
+:func:`tflmini.experiments.load`; nothing here computes a theory curve or samples networks.
 
-Theory along the coupling
-    :func:`gamma_grid` (couplings from 0 to :math:`\infty`, log-spaced in between) and
-    :func:`theory_along_gamma`: test errors and order parameters of
-    :class:`~tflmini.FranzParisiTransfer` along a grid of couplings, each solve warm-started from the
-    previous one (:meth:`~tflmini.FranzParisiTransfer.with_gamma`), optionally with the
-    *matched-prior control* (:func:`matched_prior_control`): a network trained on the target alone
-    whose first-layer prior variance equals the target's marginal variance :math:`c_{tt}(\gamma)`,
-    i.e. :class:`~tflmini.KernelRenormalization` with :math:`\lambda_0 = 1/c_{tt}(\gamma)`. It removes
-    the part of the effect of :math:`\gamma` that is a change of prior, not a transfer of information.
-
-Reading the theory
-    :func:`predictor_terms` splits the target's mean predictor into the source's prediction carried
-    over by the renormalized source-target kernel and the regression of the residual labels.
-
-Cached simulation results
-    :func:`load_validation_transfer` (``data/validation_transfer.json``, from
-    ``scripts/validate_transfer.py``) and :func:`validation_groups`; the single-network files are read by
-    :mod:`tflmini.results`. Nothing here samples networks.
-
-Figures
-    The coupling axis (:func:`gamma_position`, :func:`format_gamma_axis`) shows :math:`\gamma = 0` and
-    :math:`\gamma=\infty` as the two ends of a logarithmic axis. Theory is drawn as lines, simulations as
-    points with error bars.
+The coupling axis (:func:`gamma_position`, :func:`format_gamma_axis`) shows :math:`\gamma = 0` and
+:math:`\gamma=\infty` as the two ends of a logarithmic axis. Theory is drawn as lines, simulations as
+points with error bars.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from ._validation import check_nonnegative, check_positive
 from .curves import single_thread
-from .kernels import nngp_kernel
-from .renormalization import ConvergenceError, KernelRenormalization
-from .results import ResultsError, _read_json, data_directory
-from .transfer import FranzParisiTransfer, coupled_weight_statistics
+from .results import validation_groups
+from .transfer import coupled_weight_statistics
+from .transfer_curves import decomposition_gain, estimate_difference, gamma_grid, gamma_index, relation_key
 
 __all__ = [
-    "ORDER_PARAMETERS",
-    "METRICS",
-    "gamma_grid",
-    "theory_along_gamma",
-    "matched_prior_control",
-    "matched_prior_along_gamma",
-    "optimal_gamma",
-    "gamma_index",
-    "predictor_terms",
-    "load_validation_transfer",
-    "validation_groups",
+    "ERROR_SYMBOLS",
+    "COLORS",
     "gamma_position",
     "format_gamma_axis",
     "plot_gamma_curve",
@@ -61,17 +31,16 @@ __all__ = [
     "plot_action_slices",
     "plot_benefit_map",
     "plot_sweep_vs_gamma",
-    "validation_theory_curves",
     "plot_validation_transfer",
-    "validation_zscores",
     "plot_width_effect",
     "plot_gamma_rho_maps",
     "plot_alpha_rho_maps",
     "plot_source_size",
+    "plot_gain_vs_overlap",
+    "plot_transfer_control",
+    "plot_single_source",
 ]
 
-ORDER_PARAMETERS = ("Q_s", "Q_t", "Q_st", "Q_tt")
-METRICS = ("mean_error", "gibbs_error")
 #: The book's symbols of the target test errors (appendix "Notation").
 ERROR_SYMBOLS = {"mean_error": r"\epsilon_{\rm m}", "gibbs_error": r"\epsilon_{\rm G}",
                  "single_source_error": r"\epsilon_{\rm single}"}
@@ -79,214 +48,6 @@ ERROR_SYMBOLS = {"mean_error": r"\epsilon_{\rm m}", "gibbs_error": r"\epsilon_{\
 # Colours of the book's part II: one per role, the same in every figure.
 COLORS = {"transfer": "C0", "control": "C1", "scratch": "0.35", "lazy": "0.6", "Q_t": "C2", "Q_st": "C0",
           "Q_tt": "C3", "Q_s": "C4"}
-
-
-# -- theory along the coupling ------------------------------------------------------------------------
-
-def gamma_grid(g_min=1e-2, g_max=1e3, per_decade=3, *, zero=True, infinity=True):
-    r"""Couplings ``[0, g_min, ..., g_max, inf]``: ``per_decade`` log-spaced points per decade between
-    ``g_min`` and ``g_max`` (both included), with :math:`\gamma = 0` and :math:`\gamma = \infty` at the ends."""
-    g_min = check_positive(g_min, "g_min")
-    g_max = check_positive(g_max, "g_max")
-    if g_max <= g_min:
-        raise ValueError(f"g_max must exceed g_min, got g_min={g_min}, g_max={g_max}")
-    if isinstance(per_decade, bool) or int(per_decade) != per_decade or per_decade < 1:
-        raise ValueError(f"per_decade must be a positive integer, got {per_decade!r}")
-    n = int(round(np.log10(g_max / g_min) * per_decade)) + 1
-    mid = np.geomspace(g_min, g_max, max(n, 2))
-    return np.r_[[0.0] if zero else [], mid, [np.inf] if infinity else []]
-
-
-def matched_prior_control(task, n_hidden, gamma, *, temperature=0.05, lambda0=1.0, lambda1=1.0, activation="erf"):
-    r"""The matched-prior control at coupling ``gamma``: a network trained on the target data alone whose
-    first-layer weights have the prior variance :math:`c_{tt}(\gamma)` of the coupled target, i.e.
-    :class:`~tflmini.KernelRenormalization` with :math:`\lambda_0 \to 1/c_{tt}(\gamma)`, fitted on
-    ``task.target``. At :math:`\gamma = 0` and :math:`\gamma=\infty`, :math:`c_{tt} = 1/\lambda_0`: the
-    control is the network trained from scratch."""
-    c_tt = coupled_weight_statistics(gamma, lambda0)["c_tt"]
-    T = task.target
-    with single_thread():
-        return KernelRenormalization(n_hidden, temperature, 1.0 / c_tt, lambda1, activation).fit(T.X_train, T.y_train)
-
-
-def matched_prior_along_gamma(task, n_hidden, gammas, *, temperature=0.05, lambda0=1.0, lambda1=1.0,
-                              activation="erf"):
-    r"""Test errors of :func:`matched_prior_control` along ``gammas``: dict with arrays ``mean_error`` and
-    ``gibbs_error`` (target test set). It uses the target data only: the source task plays no role."""
-    gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
-    out = {k: np.full(gammas.size, np.nan) for k in METRICS}
-    T = task.target
-    with single_thread():
-        for i, g in enumerate(gammas):
-            try:
-                kr = matched_prior_control(task, n_hidden, g, temperature=temperature, lambda0=lambda0,
-                                           lambda1=lambda1, activation=activation)
-            except ConvergenceError:
-                continue
-            m, v = kr.predict(T.X_test, return_var=True)
-            sq = (T.y_test - m) ** 2
-            out["mean_error"][i], out["gibbs_error"][i] = float(np.mean(sq)), float(np.mean(sq + v))
-    return out
-
-
-def theory_along_gamma(task, n_hidden, gammas, *, temperature=0.05, lambda0=1.0, lambda1=1.0, activation="erf",
-                       matched_prior=False, estimators=False):
-    r"""Franz-Parisi theory of ``task`` (a :class:`~tflmini.tasks.TransferTask`) along the couplings ``gammas``.
-
-    The first coupling is fitted from scratch, every later one with
-    :meth:`~tflmini.FranzParisiTransfer.with_gamma` from its neighbour (couplings are visited in
-    increasing order, whatever the order given). Errors are on the target's test set.
-
-    Returns a dict of arrays over ``gammas``: ``mean_error`` (posterior-mean predictor), ``gibbs_error``
-    (posterior-averaged error: bias plus variance), ``Q_s``, ``Q_t``, ``Q_st``, ``Q_tt``; with
-    ``matched_prior`` also ``matched_mean_error`` and ``matched_gibbs_error`` of
-    :func:`matched_prior_control`; with ``estimators`` the fitted estimators under ``"estimators"``.
-    A coupling whose saddle point is not found gives NaN and is counted in ``n_failed``.
-    """
-    gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
-    if gammas.ndim != 1 or gammas.size == 0:
-        raise ValueError("gammas must be a non-empty 1-D sequence of couplings")
-    for g in gammas:
-        check_nonnegative(g, "gammas", allow_inf=True)
-    S, T = task.source, task.target
-    keys = list(METRICS) + list(ORDER_PARAMETERS) + (["matched_mean_error", "matched_gibbs_error"] if matched_prior else [])
-    out = {k: np.full(gammas.size, np.nan) for k in keys}
-    fitted = [None] * gammas.size
-    n_failed, est = 0, None
-    with single_thread():
-        for i in np.argsort(gammas, kind="stable"):
-            g = float(gammas[i])
-            try:
-                if est is None:
-                    est = FranzParisiTransfer(n_hidden, g, temperature, lambda0, lambda1, activation)
-                    est.fit(S.X_train, S.y_train, T.X_train, T.y_train)
-                else:
-                    est = est.with_gamma(g)
-            except ConvergenceError:
-                n_failed += 1
-                continue
-            mean, var = est.predict(T.X_test, return_var=True)
-            sq = (T.y_test - mean) ** 2
-            out["mean_error"][i], out["gibbs_error"][i] = float(np.mean(sq)), float(np.mean(sq + var))
-            for k in ORDER_PARAMETERS:
-                out[k][i] = est.order_parameters_[k]
-            fitted[i] = est
-    if matched_prior:
-        control = matched_prior_along_gamma(task, n_hidden, gammas, temperature=temperature, lambda0=lambda0,
-                                            lambda1=lambda1, activation=activation)
-        out["matched_mean_error"], out["matched_gibbs_error"] = control["mean_error"], control["gibbs_error"]
-    out["gammas"] = gammas
-    out["n_failed"] = n_failed
-    if estimators:
-        out["estimators"] = fitted
-    return out
-
-
-def gamma_index(grid, gamma):
-    """Index of the coupling ``gamma`` in ``grid`` (equal to relative precision 1e-9; ``inf`` matches ``inf``).
-    Raises ``KeyError`` if it is not there."""
-    grid = np.asarray(grid, dtype=float)
-    hits = np.flatnonzero((np.isinf(grid) & np.isinf(gamma)) | np.isclose(grid, gamma, rtol=1e-9, atol=0))
-    if hits.size == 0:
-        raise KeyError(f"coupling {gamma} is not on the theory grid")
-    return int(hits[0])
-
-
-def optimal_gamma(gammas, errors):
-    r"""``(gamma_star, error_star)``: the coupling of lowest error on the grid (NaNs ignored; ``(nan, nan)``
-    if every error is NaN). The grid includes its ends, so :math:`\gamma^* = 0` means "do not couple" and
-    :math:`\gamma^*=\infty` "freeze the source features"."""
-    gammas = np.asarray(gammas, dtype=np.float64)
-    errors = np.asarray(errors, dtype=np.float64)
-    if gammas.shape != errors.shape:
-        raise ValueError(f"gammas and errors must have the same shape, got {gammas.shape} and {errors.shape}")
-    if not np.any(np.isfinite(errors)):
-        return np.nan, np.nan
-    i = int(np.nanargmin(errors))
-    return float(gammas[i]), float(errors[i])
-
-
-def predictor_terms(estimator, X):
-    r"""The two terms of the target's mean predictor at inputs ``X`` (shape (M, N0)):
-
-    - ``source``: :math:`Q_{st}\,k_{*s}^\top G_{ss}^{-1} y_s`, the source network's data carried to the
-      target by the renormalized source-target kernel :math:`Q_{st}K_{st}`;
-    - ``residual``: the rest, :math:`(Q_tk_{*t} - Q_{tt}k^\times_{*t})^\top D^{-1}\tilde y`, a regression of
-      the residual labels :math:`\tilde y = y_t - Q_{st}K_{ts}G_{ss}^{-1}y_s`.
-
-    Their sum is ``estimator.predict(X)``. ``estimator`` is a fitted :class:`~tflmini.FranzParisiTransfer`.
-    """
-    if not hasattr(estimator, "order_parameters_"):
-        raise RuntimeError("the estimator is not fitted: call fit(X_source, y_source, X_target, y_target) first")
-    X = np.asarray(X, dtype=np.float64)
-    op, st, src = estimator.order_parameters_, estimator.weight_statistics_, estimator.source_
-    with single_thread():
-        k_s = nngp_kernel(src.X, X, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=estimator.activation)
-        G = op["Q_s"] * nngp_kernel(src.X, var1=st["c_ss"], activation=estimator.activation)
-        G[np.diag_indices_from(G)] += estimator.temperature
-        source = op["Q_st"] * (k_s.T @ np.linalg.solve(G, src.y))
-        total = estimator.predict(X)
-    return {"source": source, "residual": total - source, "total": total}
-
-
-# -- cached simulation results ----------------------------------------------------------------------
-
-VALIDATION_TRANSFER = ("validation_transfer.json", "scripts/validate_transfer.py")
-
-
-def load_validation_transfer(path=None, *, require_complete=False):
-    """Theory vs sampler for the transfer protocol, as written by ``scripts/validate_transfer.py``
-    (``data/validation_transfer.json``).
-
-    Returns the file's dict (``parameters``, ``rows``, ...) plus ``path``; each row's ``gamma`` becomes a
-    float (``"inf"`` -> ``numpy.inf``). ``require_complete`` refuses a file whose run has not finished
-    (``"complete": false``). Raises :class:`~tflmini.results.ResultsError` (with the command that produces
-    the file) for a missing, corrupted, incomplete or empty file.
-    """
-    name, script = VALIDATION_TRANSFER
-    path = Path(path) if path is not None else data_directory() / name
-    hint = f"python {script}"
-    data = _read_json(path, hint)
-    if require_complete and data.get("complete") is False:
-        raise ResultsError(f"{path} is a partial result (its run has not finished); wait for it or rerun: {hint}")
-    for i, row in enumerate(data["rows"]):
-        try:
-            row["gamma"] = _as_coupling(row["gamma"])
-            for key in ("n_hidden", "P_source", "P_target", "rho"):
-                float(row[key])
-            for key in ("Q_s", "Q_t", "Q_st", "Q_tt", "gibbs_error", "mean_error"):
-                float(row["theory"][key])
-                float(row["sampler"][key]["mean"]), float(row["sampler"][key]["se"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ResultsError(f"{path}, row {i}: missing or invalid entry ({exc!r}); regenerate it with: {hint}") from None
-    data["path"] = str(path)
-    return data
-
-
-def _as_coupling(g):
-    return np.inf if (isinstance(g, str) and g.strip().lower() in ("inf", "infinity")) else float(g)
-
-
-def validation_groups(data):
-    """Rows of :func:`load_validation_transfer` grouped by (n_hidden, rho), couplings in increasing order:
-    ``{(n_hidden, rho): {"gammas", "P_source", "P_target", "n_snapshots", "theory": {key: array},
-    "sampler": {key: (mean, se)}}}``."""
-    groups = {}
-    for row in data["rows"]:
-        groups.setdefault((int(row["n_hidden"]), float(row["rho"])), []).append(row)
-    out = {}
-    for key, rows in sorted(groups.items()):
-        rows = sorted(rows, key=lambda r: r["gamma"])
-        out[key] = {
-            "gammas": np.array([r["gamma"] for r in rows]),
-            "P_source": int(rows[0]["P_source"]),
-            "P_target": int(rows[0]["P_target"]),
-            "n_snapshots": int(rows[0].get("n_snapshots", 0)),
-            "theory": {k: np.array([r["theory"][k] for r in rows], dtype=float) for k in rows[0]["theory"]},
-            "sampler": {k: (np.array([r["sampler"][k]["mean"] for r in rows], dtype=float),
-                            np.array([r["sampler"][k]["se"] for r in rows], dtype=float)) for k in rows[0]["sampler"]},
-        }
-    return out
 
 
 # -- the coupling axis ------------------------------------------------------------------------------
@@ -518,39 +279,11 @@ def plot_sweep_vs_gamma(ax, result, relation, key, *, widths=None, points=True, 
     return handles
 
 
-def validation_theory_curves(data, gammas=None):
-    r"""Dense theory curves for every (N1, rho) group of :func:`load_validation_transfer`, recomputed from the
-    file's parameters (the same tasks as the sampler's: :func:`~tflmini.make_transfer_task` with its sizes,
-    ``n_test``, ``n_features``, ``teacher`` and ``seed``). Returns {(n_hidden, rho): curve of
-    :func:`theory_along_gamma`}, and checks that the recomputed theory matches the values stored in the file at
-    the sampled couplings (a ``ResultsError`` if not: the file was written by another version of the code)."""
-    from .tasks import make_transfer_task
-
-    p = data["parameters"]
-    model = {k: p[k] for k in ("temperature", "lambda0", "lambda1") if k in p}
-    groups = validation_groups(data)
-    gammas = gamma_grid(1e-2, 1e3, per_decade=2) if gammas is None else np.asarray(gammas, dtype=np.float64)
-    out = {}
-    for (n1, rho), grp in groups.items():
-        task = make_transfer_task(grp["P_source"], grp["P_target"], p["n_test"], p["n_features"], rho,
-                                  teacher=p.get("teacher", "erf"), seed=p["seed"])
-        g_all = np.unique(np.r_[gammas, grp["gammas"]])
-        curve = theory_along_gamma(task, n1, g_all, activation=p.get("activation", "erf"), **model)
-        idx = [int(np.flatnonzero((g_all == g) | (np.isinf(g_all) & np.isinf(g)))[0]) for g in grp["gammas"]]
-        for key in ("Q_t", "Q_st", "Q_tt", "gibbs_error"):
-            stored, again = grp["theory"][key], curve[key][idx]
-            if not np.allclose(stored, again, rtol=1e-5, atol=1e-7):
-                raise ResultsError(f"{data['path']}: the theory stored for N1={n1}, rho={rho} ({key}: {stored}) differs "
-                                   f"from the theory recomputed now ({again}); regenerate the file with: "
-                                   f"python {VALIDATION_TRANSFER[1]}")
-        out[(n1, rho)] = curve
-    return out
-
-
 def plot_validation_transfer(axes, data, curves, keys=("Q_st", "Q_tt", "gibbs_error"), rhos=None):
-    r"""Theory (lines, :func:`validation_theory_curves`) against sampled networks (points with standard errors)
-    from :func:`load_validation_transfer`: one row of ``axes`` per key, one column per relatedness ``rhos``
-    (default: all in the file); one shade per width (darker: wider)."""
+    r"""Theory (lines, :func:`~tflmini.transfer_curves.validation_theory_curves`) against sampled networks
+    (points with standard errors) from :func:`~tflmini.results.load_validation_transfer`: one row of ``axes``
+    per key, one column per relatedness ``rhos`` (default: all in the file); one shade per width (darker:
+    wider)."""
     import matplotlib.colors as mcolors
 
     groups = validation_groups(data)
@@ -580,30 +313,6 @@ def plot_validation_transfer(axes, data, curves, keys=("Q_st", "Q_tt", "gibbs_er
                 ax.set_ylabel(labels.get(key, key))
     axes[0, 0].legend(fontsize="small", title="theory (lines)\nsampled (points)", title_fontsize="small")
     return axes
-
-
-def validation_zscores(data):
-    r"""Standardized deviations :math:`(s - t)/\mathrm{se}` of the sampled values from the theory for every row
-    and key of :func:`load_validation_transfer` (rows without a positive standard error are skipped; the source
-    order parameter :math:`Q_s`, shared by every row of a width, counts once per width): {key: array}."""
-    out, sources = {}, set()
-    for row in data["rows"]:
-        for key, th in row["theory"].items():
-            s = row["sampler"].get(key)
-            if s is None or not np.isfinite(s["se"]) or s["se"] <= 0:
-                continue
-            if key == "Q_s":  # one source run per width, repeated on every row of that width: count it once
-                if row["n_hidden"] in sources:
-                    continue
-                sources.add(row["n_hidden"])
-            out.setdefault(key, []).append((s["mean"] - th) / s["se"])
-    return {k: np.array(v) for k, v in out.items()}
-
-
-def _difference(a, b):
-    """Mean and standard error of a - b for two independent estimates {"mean", "se"} (arrays)."""
-    return (np.asarray(a["mean"]) - np.asarray(b["mean"]),
-            np.sqrt(np.asarray(a["se"]) ** 2 + np.asarray(b["se"]) ** 2))
 
 
 def _width_positions(widths, top=None):
@@ -640,7 +349,7 @@ def plot_width_effect(axes, result, metric=None):
         if sim is not None and label in sim["results"]:
             g = np.asarray(sim["gammas"], dtype=float)
             i0, iinf = int(np.flatnonzero(g == 0)[0]), int(np.flatnonzero(np.isinf(g))[0])
-            pts = [_difference({k: r[metric][k][i0] for k in ("mean", "se")},
+            pts = [estimate_difference({k: r[metric][k][i0] for k in ("mean", "se")},
                                {k: r[metric][k][iinf] for k in ("mean", "se")}) for r in sim["results"][label]]
             xs, _ = _width_positions(sim["widths"], top)
             bx.errorbar(xs, [p[0] for p in pts], yerr=[p[1] for p in pts], fmt="s", color=color, mec="k", mew=0.6,
@@ -688,7 +397,7 @@ def plot_gamma_rho_maps(axes, map_result, relatedness_result=None, widths=("N1=1
             gname = r"\infty" if np.isinf(g) else f"{g:g}"
             ax.plot(th["relatedness"], E[:, 0] - E[:, j], color=color, label=rf"$\gamma={gname}$ theory")
             i0 = int(np.flatnonzero(g_sim == 0)[0])
-            pts = [_difference({s: r[metric][s][i0] for s in ("mean", "se")}, {s: r[metric][s][k] for s in ("mean", "se")})
+            pts = [estimate_difference({s: r[metric][s][i0] for s in ("mean", "se")}, {s: r[metric][s][k] for s in ("mean", "se")})
                    for r in sim["results"]]
             ax.errorbar(sim["relatedness"], [p[0] for p in pts], yerr=[p[1] for p in pts], fmt="o", color=color,
                         mec="k", mew=0.6, capsize=3, label=rf"$\gamma={gname}$ sampled")
@@ -725,7 +434,7 @@ def plot_alpha_rho_maps(axes, result):
             i = int(np.argmin(np.abs(r - rho)))
             color = f"C{k}"
             ax.plot(a, np.asarray(th["benefit_inf"])[i], color=color, label=rf"$\rho={rho:g}$ theory")
-            m, se = _difference(res["gamma_zero"][metric], res["gamma_inf"][metric])
+            m, se = estimate_difference(res["gamma_zero"][metric], res["gamma_inf"][metric])
             ax.errorbar(np.asarray(sim["n_targets"]) / n1, m, yerr=se, fmt="o", color=color, mec="k", mew=0.6,
                         capsize=3, label=rf"$\rho={rho:g}$ sampled")
         ax.set_xscale("log")
@@ -761,7 +470,7 @@ def plot_source_size(ax, result, n_targets=None):
         ax.plot(ns, out[nt], color=color, label=rf"$P_t={nt}$ theory")
         if nt in sim_targets:
             i = sim_targets.index(nt)
-            m, se = _difference({s: np.asarray(sim["gamma_zero"][metric][s])[i] for s in ("mean", "se")},
+            m, se = estimate_difference({s: np.asarray(sim["gamma_zero"][metric][s])[i] for s in ("mean", "se")},
                                 sim["gamma_inf"][i][metric])
             ax.errorbar(np.asarray(sim["n_sources"], dtype=float), m, yerr=se, fmt="o", color=color, mec="k",
                         mew=0.6, capsize=3, label=rf"$P_t={nt}$ sampled")
@@ -776,54 +485,6 @@ def plot_source_size(ax, result, n_targets=None):
 
 # -- transfer, the matched-prior control and the single-source error (cached ``transfer_decomposition``) ----------
 
-
-def _relation_key(relation):
-    """The key of a relatedness in ``transfer_decomposition`` results: ``0.9`` -> ``"0.9"``, ``0`` -> ``"0"``."""
-    return relation if isinstance(relation, str) else f"{float(relation):g}"
-
-
-def _control_key(metric, curves):
-    """The matched-prior control of an error: ``control_<metric>``; the control has no source, so its
-    single-source error is its posterior-mean error (``control_mean_error``)."""
-    key = "control_" + metric
-    return key if key in curves else "control_mean_error"
-
-
-def decomposition_gain(result, relation, metric="mean_error"):
-    r"""Gain of transfer over the matched-prior control, :math:`E_{\rm control}(\gamma) - E(\gamma)`, and its split,
-    from the cached ``transfer_decomposition`` experiment (``result``: :func:`tflmini.experiments.load`), for one
-    relatedness ``relation`` (``0.9`` or ``"0.9"``) and one error ``metric`` (``"mean_error"``, ``"gibbs_error"``,
-    ``"single_source_error"``).
-
-    The theory stores the exact split :math:`E = E_{\rm no\,source} + E_{\rm linear} + E_{\rm quadratic}` (keys
-    ``<metric>_no_source``, ``<metric>_source_linear``, ``<metric>_source_quadratic``), so the gain is the sum of
-    ``carried`` :math:`= -(E_{\rm linear} + E_{\rm quadratic})`, the part carried by the renormalized source-target
-    kernel :math:`Q_{st}K_{st}` (zero when :math:`Q_{st} = 0`), and ``rest`` :math:`= E_{\rm control} - E_{\rm no\,source}`.
-
-    Returns ``{"theory": {gammas, Q_st, gain, carried, rest}, "sampled": {gammas, Q_st, Q_st_se, gain, gain_se}}``
-    (``"sampled"`` is None without simulation); sampled gains are differences of two independent estimates,
-    standard errors added in quadrature."""
-    key = _relation_key(relation)
-    th = result.theory["curves"][key]
-    control = _control_key(metric, th)
-    err = np.asarray(th[metric], dtype=np.float64)
-    theory = {"gammas": np.asarray(result.theory["gammas"], dtype=np.float64),
-              "Q_st": np.asarray(th["Q_st"], dtype=np.float64),
-              "gain": np.asarray(th[control], dtype=np.float64) - err,
-              "carried": -(np.asarray(th[metric + "_source_linear"], dtype=np.float64)
-                           + np.asarray(th[metric + "_source_quadratic"], dtype=np.float64)),
-              "rest": np.asarray(th[control], dtype=np.float64) - np.asarray(th[metric + "_no_source"], dtype=np.float64)}
-    sampled = None
-    sim = getattr(result, "simulation", None)
-    if sim is not None and key in sim["curves"]:
-        c = sim["curves"][key]
-        gain, gain_se = _difference(c[_control_key(metric, c)], c[metric])
-        sampled = {"gammas": np.asarray(sim["gammas"], dtype=np.float64),
-                   "Q_st": np.asarray(c["Q_st"]["mean"], dtype=np.float64),
-                   "Q_st_se": np.asarray(c["Q_st"]["se"], dtype=np.float64), "gain": gain, "gain_se": gain_se}
-    return {"theory": theory, "sampled": sampled}
-
-
 def _gamma_text(g):
     return r"\infty" if np.isinf(g) else f"{g:g}"
 
@@ -832,13 +493,13 @@ def plot_gain_vs_overlap(ax, result, metric="mean_error", relations=None, *, ann
     r"""The gain of transfer over the matched-prior control against the source-target overlap :math:`Q_{st}`,
     from the cached ``transfer_decomposition`` experiment, one colour per relatedness: solid lines, the theory
     gain along the coupling (:math:`\gamma` runs along each line, from :math:`Q_{st}=0` at :math:`\gamma = 0`);
-    dashed lines, the part of it carried by :math:`Q_{st}K_{st}` (:func:`decomposition_gain`); points, sampled
-    networks (x: sampled :math:`Q_{st}` ± standard error; y: sampled control minus sampled transfer error,
-    standard errors in quadrature). ``annotate``: write the sampled couplings next to the theory line of the
-    last relatedness. Returns {relation: :func:`decomposition_gain`}."""
+    dashed lines, the part of it carried by :math:`Q_{st}K_{st}`
+    (:func:`~tflmini.transfer_curves.decomposition_gain`); points, sampled networks (x: sampled :math:`Q_{st}`
+    ± standard error; y: sampled control minus sampled transfer error, standard errors in quadrature). ``annotate``: write the sampled couplings next to the theory line of the
+    last relatedness. Returns {relation: :func:`~tflmini.transfer_curves.decomposition_gain`}."""
     from matplotlib.lines import Line2D
 
-    relations = list(result.theory["curves"]) if relations is None else [_relation_key(r) for r in relations]
+    relations = list(result.theory["curves"]) if relations is None else [relation_key(r) for r in relations]
     out = {}
     for k, rel in enumerate(relations):
         color = f"C{k}"
@@ -878,8 +539,8 @@ def plot_gain_vs_overlap(ax, result, metric="mean_error", relations=None, *, ann
 
 def plot_transfer_control(axes, runs, gammas, decomposition=None, metric="mean_error"):
     r"""Transfer against the matched-prior control along the coupling, one panel per relatedness: ``runs`` is
-    {rho: curve of :func:`theory_along_gamma` with ``matched_prior=True``} on the grid ``gammas`` (lines:
-    transfer, dashed: control, dotted: scratch level). With ``decomposition`` (the cached
+    {rho: curve of :func:`~tflmini.transfer_curves.theory_along_gamma` with ``matched_prior=True``} on the grid
+    ``gammas`` (lines: transfer, dashed: control, dotted: scratch level). With ``decomposition`` (the cached
     ``transfer_decomposition`` result) the sampled transfer errors and the sampled controls (a scratch network
     with first-layer prior variance :math:`c_{tt}(\gamma)`) at that relatedness are drawn as points (mean ±
     standard error). Returns the axes."""
@@ -890,7 +551,7 @@ def plot_transfer_control(axes, runs, gammas, decomposition=None, metric="mean_e
                          label="matched-prior control, theory")
         ax.axhline(c[metric][0], color=COLORS["scratch"], ls=":", lw=1, label=r"scratch ($\gamma=0$), theory")
         sim = getattr(decomposition, "simulation", None) if decomposition is not None else None
-        key = _relation_key(rho)
+        key = relation_key(rho)
         if sim is not None and key in sim["curves"]:
             s = sim["curves"][key]
             x = np.asarray(sim["gammas"], dtype=np.float64)
@@ -923,7 +584,7 @@ def plot_single_source(axes, result, relations=None,
              "gibbs_error": r"$\epsilon_{\rm G}$, Gibbs"}
     colors = {"mean_error": "C0", "single_source_error": "C3", "gibbs_error": "C2"}
     th, sim = result.theory, getattr(result, "simulation", None)
-    relations = list(th["curves"]) if relations is None else [_relation_key(r) for r in relations]
+    relations = list(th["curves"]) if relations is None else [relation_key(r) for r in relations]
     axes = np.asarray(axes, dtype=object).reshape(len(rows), -1)
     for i, metrics in enumerate(rows):
         for j, rel in enumerate(relations):

@@ -37,8 +37,8 @@ import numpy as np
 
 from .curves import single_thread
 from .tasks import Task, TransferTask, make_transfer_task
-from .transfer_plots import (COLORS, format_gamma_axis, gamma_grid, gamma_position, matched_prior_along_gamma,
-                             optimal_gamma, plot_action_slices, plot_gamma_curve, theory_along_gamma)
+from .transfer_curves import gamma_grid, matched_prior_along_gamma, optimal_gamma, theory_along_gamma
+from .transfer_plots import COLORS, format_gamma_axis, gamma_position, plot_action_slices, plot_gamma_curve
 
 __all__ = ["TransferExplorer", "SliderPanel", "transfer_panel", "saddle_panel", "order_parameter_panel"]
 
@@ -94,7 +94,7 @@ class TransferExplorer:
                             full.rho, full.input_shift)
 
     def curve(self, n_source, n_target, rho, n_hidden):
-        """Theory along :attr:`gammas` (dict of :func:`~tflmini.transfer_plots.theory_along_gamma`, with the
+        """Theory along :attr:`gammas` (dict of :func:`~tflmini.transfer_curves.theory_along_gamma`, with the
         fitted estimators) plus ``control_*`` errors of the matched-prior control. Cached."""
         key = (int(n_source), int(n_target), float(rho), float(n_hidden))
         if key not in self._curves:

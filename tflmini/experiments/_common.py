@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from ..datasets import make_digits_transfer_task
 from ..tasks import Task, TransferTask, make_transfer_task
-from ..transfer_plots import ORDER_PARAMETERS, theory_along_gamma
+from ..transfer_curves import ORDER_PARAMETERS, theory_along_gamma
 from ..transfer_sampler import KEYS, TransferSampler
 
 MODEL = {"temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0, "activation": "erf"}
@@ -84,7 +84,7 @@ def relation_label(p, relation):
 def transfer_curve(task: TransferTask, n_hidden, gammas, p, *, order_parameters=True, matched_scratch=False,
                    single_source=False):
     r"""Franz-Parisi theory along ``gammas`` (each warm-started from the previous one) with the parameters
-    ``p``: :func:`tflmini.transfer_plots.theory_along_gamma`, giving arrays ``mean_error``, ``gibbs_error``
+    ``p``: :func:`tflmini.transfer_curves.theory_along_gamma`, giving arrays ``mean_error``, ``gibbs_error``
     (+ order parameters; + ``matched_mean_error``/``matched_gibbs_error`` of a network trained on the target
     alone with the target's marginal weight variance :math:`c_{tt}(\gamma)`, which separates the information
     coming from the source from the change of prior; + ``single_source_error`` with ``single_source``, the

@@ -22,9 +22,11 @@ Registered experiments (``python -m tflmini.experiments run NAME [--quick]``):
     Franz-Parisi transfer (order parameters :math:`Q_s, Q_t, Q_{st}, Q_{tt}` and test errors) over the coupling
     :math:`\gamma` at two relatedness values, with :math:`N_0 = N_1/2`.
 
-:func:`atlas_points` gathers these results, together with the cached validation runs that fit
-(``data/validation_single_network.json``, ``data/validation_transfer.json``), into one table of relative
-deviations (sampled minus theory, divided by theory) with error bars.
+:func:`single_network_atlas` and :func:`transfer_atlas` gather these results, together with the cached
+validation runs that fit (``data/validation_single_network.json``, ``data/validation_transfer.json``), into
+tables of relative deviations (sampled minus theory, divided by theory) with error bars; the analysis of
+these tables (:func:`~tflmini.accuracy.select`, :func:`~tflmini.accuracy.combine_points`,
+:func:`~tflmini.accuracy.fit_power_law`) is in :mod:`tflmini.accuracy`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import time
 
 import numpy as np
 
+from ..accuracy import relative_deviation
 from ..renormalization import KernelRenormalization
 from ..sampler import BayesianNetworkSampler
 from ..tasks import make_teacher_task
@@ -283,19 +286,6 @@ ATLAS_TRANSFER = register(Experiment(
 # -- the atlas table ----------------------------------------------------------------------------------
 
 SINGLE_EXPERIMENTS = ("atlas_alpha", "atlas_temperature", "atlas_width", "atlas_tasks")
-#: Relative deviations of quantities whose predicted value is below this (e.g. Q_st at gamma = 0) are NaN.
-SMALL = 1e-3
-
-
-def relative_deviation(theory, mean, se, small=SMALL):
-    r"""Relative deviation of sampled from predicted values, :math:`(s - t)/|t|`, and its standard error
-    :math:`\mathrm{se}(s)/|t|` (the theory is deterministic); NaN where :math:`|t| <` ``small``.
-    Negative: the sampled networks have a smaller value than the theory predicts."""
-    t = np.asarray(theory, dtype=float)
-    m, s = np.asarray(mean, dtype=float), np.asarray(se, dtype=float)
-    ok = np.abs(t) >= small
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(ok, (m - t) / np.abs(t), np.nan), np.where(ok, s / np.abs(t), np.nan)
 
 
 def _empty_single():
@@ -342,7 +332,8 @@ def single_network_atlas(*, quick=False, directory=None, include_cached_validati
     dict of columns (one entry per point): ``source`` (experiment or file), ``activation``, ``n_hidden``,
     ``n_features``, ``P``, ``temperature``, ``alpha`` (P/N1), ``P_over_N0``, ``N0_over_N1``, ``acceptance``, ``rhat_Q``,
     ``ess_Q``, ``seconds`` (sampler wall time), and for each of Q, gibbs_error, mean_error a dict with
-    ``theory``, ``mean``, ``se`` (sampled) and ``dev``, ``dev_se`` (:func:`relative_deviation`).
+    ``theory``, ``mean``, ``se`` (sampled) and ``dev``, ``dev_se``
+    (:func:`~tflmini.accuracy.relative_deviation`).
     """
     from ._base import load
     from ._cache import CacheError
@@ -395,8 +386,8 @@ def transfer_atlas(*, quick=False, directory=None, include_cached_validation=Tru
     ``data/validation_transfer.json``) as one table: columns ``source``, ``n_hidden``, ``n_features``, ``rho``,
     ``gamma``, ``P_source``, ``P_target``, ``source_acceptance``, ``target_acceptance`` and, for each of
     Q_s, Q_t, Q_st, Q_tt, gibbs_error, mean_error, a dict ``theory``, ``mean``, ``se``, ``dev``, ``dev_se``.
-    The relative deviation of a quantity predicted below :data:`SMALL` in magnitude (Q_st and Q_tt at
-    gamma = 0, rho = 0) is NaN."""
+    The relative deviation of a quantity predicted below :data:`~tflmini.accuracy.SMALL` in magnitude (Q_st and
+    Q_tt at gamma = 0, rho = 0) is NaN."""
     from ._base import load
     from ._cache import CacheError
 
@@ -426,8 +417,7 @@ def transfer_atlas(*, quick=False, directory=None, include_cached_validation=Tru
                 {k: {"mean": sim[k]["mean"][i], "se": sim[k]["se"][i]} for k in TRANSFER_KEYS},
                 sim["source_acceptance"][i], sim["target_acceptance"][i])
     if include_cached_validation:
-        from ..results import ResultsError
-        from ..transfer_plots import load_validation_transfer
+        from ..results import ResultsError, load_validation_transfer
 
         try:
             v = load_validation_transfer()
@@ -447,75 +437,3 @@ def transfer_atlas(*, quick=False, directory=None, include_cached_validation=Tru
                     row["theory"], row["sampler"], d.get("source", {}).get("acceptance", np.nan),
                     1.0 if np.isinf(g) else dt.get("acceptance", np.nan))
     return _finish(out, TRANSFER_KEYS)
-
-
-def fit_power_law(x, y, se=None):
-    r"""Weighted least-squares fit of :math:`y = c\,x^{-s}` (all ``y`` > 0) in log-log coordinates.
-
-    ``se`` are standard errors of ``y`` (weights :math:`y/\mathrm{se}`, i.e. inverse errors of
-    :math:`\log y`); without them all points weigh the same. Returns ``(s, s_err, c)``; ``s_err`` is the
-    standard error of the exponent (NaN with fewer than three points): from ``se``, inflated by the reduced
-    chi-square when the points scatter more than their errors; from the scatter alone without ``se``.
-    """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.shape != y.shape or x.size < 2:
-        raise ValueError("need at least two points of equal-length x and y")
-    if np.any(x <= 0) or np.any(y <= 0):
-        raise ValueError("x and y must be positive for a power-law fit")
-    w = np.ones_like(y) if se is None else y / np.maximum(np.asarray(se, dtype=float), 1e-12 * y)
-    A = np.c_[np.log(x), np.ones_like(x)]
-    Aw, bw = A * w[:, None], np.log(y) * w
-    coef, *_ = np.linalg.lstsq(Aw, bw, rcond=None)
-    s, logc = -coef[0], coef[1]
-    if x.size < 3:
-        return float(s), float("nan"), float(np.exp(logc))
-    resid = bw - Aw @ coef
-    chi2 = resid @ resid / (x.size - 2)
-    # with standard errors, scatter beyond them inflates the error (never deflates it); without, it sets it
-    cov = np.linalg.inv(Aw.T @ Aw) * (chi2 if se is None else max(chi2, 1.0))
-    return float(s), float(np.sqrt(cov[0, 0])), float(np.exp(logc))
-
-
-def select(table, **conditions):
-    """The rows of an atlas table (from :func:`single_network_atlas` or :func:`transfer_atlas`) whose columns
-    equal the given values, e.g. ``select(t, activation="erf", n_features=50)``; a value may be a
-    callable returning a boolean mask (``P=lambda P: P <= 200``). Returns a table of the same layout."""
-    n = len(table["source"])
-    mask = np.ones(n, dtype=bool)
-    for col, val in conditions.items():
-        if col not in table:
-            raise KeyError(f"the table has no column {col!r}")
-        c = table[col]
-        if callable(val):
-            mask &= np.asarray(val(np.asarray(c) if not isinstance(c, list) else np.array(c)), dtype=bool)
-        elif isinstance(c, list):
-            mask &= np.array([x == val for x in c], dtype=bool)
-        else:
-            mask &= np.isclose(c, float(val), rtol=1e-9, atol=0) | (np.isinf(c) & np.isinf(float(val)))
-    out = {}
-    for col, c in table.items():
-        if isinstance(c, dict):
-            out[col] = {k: v[mask] for k, v in c.items()}
-        elif isinstance(c, list):
-            out[col] = [x for x, m in zip(c, mask) if m]
-        else:
-            out[col] = c[mask]
-    return out
-
-
-def combine_points(x, y, dev, dev_se):
-    """Merge atlas points at the same ``(x, y)`` (e.g. the same width and load on several training sets) by an
-    inverse-variance weighted mean. Its standard error is the larger of the inverse-variance one and the
-    scatter between the merged points (standard deviation / sqrt(count)), so that the variation from one
-    training set to another is included. Returns ``x, y, dev, dev_se, count`` over the distinct finite points."""
-    x, y, dev, dev_se = (np.asarray(a, dtype=float) for a in (x, y, dev, dev_se))
-    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(dev) & np.isfinite(dev_se)
-    keys = sorted({(a, b) for a, b in zip(x[ok], y[ok])})
-    out = np.zeros((len(keys), 5))
-    for j, (a, b) in enumerate(keys):
-        m = ok & (x == a) & (y == b)
-        w = 1.0 / np.maximum(dev_se[m], 1e-12) ** 2
-        k = int(m.sum())
-        spread = np.var(dev[m], ddof=1) / k if k > 1 else 0.0
-        out[j] = a, b, np.sum(w * dev[m]) / w.sum(), np.sqrt(max(1.0 / w.sum(), spread)), k
-    return tuple(out.T) if keys else tuple(np.zeros(0) for _ in range(5))

@@ -8,7 +8,7 @@ values and couplings it records
   variance, the order parameters, and the exact split of each error by its dependence on :math:`Q_{st}`
   (:meth:`~tflmini.FranzParisiTransfer.transfer_split`, book proposition ``ch06-prop-split``);
 - the matched-prior control: a network trained on the target alone whose first-layer prior variance is
-  :math:`c_{tt}(\gamma)` (:func:`~tflmini.transfer_plots.matched_prior_along_gamma`);
+  :math:`c_{tt}(\gamma)` (:func:`~tflmini.transfer_curves.matched_prior_along_gamma`);
 - sampled finite networks: the transfer protocol (:class:`~tflmini.TransferSampler`, with the single-source
   observables) and the control (:class:`~tflmini.BayesianNetworkSampler` with :math:`\lambda_0 = 1/c_{tt}(\gamma)`).
 """
@@ -20,7 +20,7 @@ import numpy as np
 from ..sampler import BayesianNetworkSampler
 from ..transfer import FranzParisiTransfer, coupled_weight_statistics
 from ..curves import single_thread
-from ..transfer_plots import matched_prior_along_gamma
+from ..transfer_curves import matched_prior_along_gamma
 from ..transfer_sampler import KEYS, SINGLE_SOURCE_KEYS
 from ..renormalization import ConvergenceError
 from ._base import Experiment, register

@@ -19,7 +19,7 @@ import numpy as np
 
 from ._base import command, load
 from ._cache import CacheError, StaleCacheWarning
-from ..transfer_plots import gamma_index
+from ..transfer_curves import gamma_index
 from ._common import optimum
 
 METRIC = "mean_error"

@@ -1,0 +1,82 @@
+"""tflmini.transfer_curves: the coupling grid, the theory along the coupling, the matched-prior control, the
+best coupling, the predictor split and the gain over the control (computation only, no figures)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tflmini.transfer_curves as tc
+from tflmini import KernelRenormalization
+from transfer_fakes import curve, task  # noqa: F401 (pytest fixtures)
+from transfer_fakes import fake_decomposition as _fake_decomposition
+
+
+def test_gamma_grid_ends_and_density():
+    g = tc.gamma_grid(1e-2, 1e2, per_decade=2)
+    assert g[0] == 0.0 and np.isinf(g[-1])
+    assert np.allclose(g[1:-1], np.geomspace(1e-2, 1e2, 9))
+    assert tc.gamma_grid(1e-2, 1e2, zero=False, infinity=False)[0] == pytest.approx(1e-2)
+    with pytest.raises(ValueError):
+        tc.gamma_grid(1.0, 0.5)
+
+
+def test_theory_along_gamma_keeps_the_given_order(curve):
+    assert list(curve["gammas"][:2]) == [np.inf, 0.0]
+    assert curve["n_failed"] == 0
+    assert curve["Q_st"][1] == pytest.approx(0.0, abs=1e-10) and curve["Q_tt"][1] == pytest.approx(0.0, abs=1e-10)
+    for k in ("mean_error", "gibbs_error", "Q_s", "Q_t", "Q_st", "Q_tt", "matched_mean_error"):
+        assert np.all(np.isfinite(curve[k])), k
+    assert np.all(curve["gibbs_error"] >= curve["mean_error"])  # Gibbs error = mean error + variance
+
+
+def test_matched_prior_control_is_scratch_at_both_ends(task, curve):
+    # gamma = 0 and gamma = inf: c_tt = 1/lambda0, so the control is the network trained from scratch
+    scratch = KernelRenormalization(40, 0.05).fit(task.target.X_train, task.target.y_train)
+    e = float(np.mean((task.target.y_test - scratch.predict(task.target.X_test)) ** 2))
+    for i in (0, 1):
+        assert curve["matched_mean_error"][i] == pytest.approx(e, rel=1e-8)
+    assert curve["mean_error"][1] == pytest.approx(e, rel=1e-8)  # transfer at gamma = 0 is scratch too
+    # in between the prior variance is smaller: a different network
+    assert curve["matched_mean_error"][2] != pytest.approx(e, rel=1e-6)
+
+
+def test_lazy_limit_equals_the_matched_prior_control(task):
+    c = tc.theory_along_gamma(task, np.inf, [0.0, 0.5, 1.0, 5.0, np.inf], temperature=0.05, matched_prior=True)
+    assert np.allclose(c["mean_error"], c["matched_mean_error"], rtol=1e-9, atol=1e-12)
+    assert np.allclose(c["Q_st"], 0.0) and np.allclose(c["Q_tt"], 0.0)
+
+
+def test_optimal_gamma():
+    assert tc.optimal_gamma([0.0, 1.0, np.inf], [0.3, 0.1, 0.2]) == (1.0, 0.1)
+    assert tc.optimal_gamma([0.0, np.inf], [np.nan, 0.2]) == (np.inf, 0.2)
+    g, e = tc.optimal_gamma([0.0, 1.0], [np.nan, np.nan])
+    assert np.isnan(g) and np.isnan(e)
+    with pytest.raises(ValueError):
+        tc.optimal_gamma([0.0, 1.0], [0.1])
+
+
+def test_predictor_terms_add_up(task, curve):
+    est = curve["estimators"][2]  # gamma = 1
+    terms = tc.predictor_terms(est, task.target.X_test)
+    assert np.allclose(terms["source"] + terms["residual"], est.predict(task.target.X_test), atol=1e-12)
+    assert np.max(np.abs(terms["source"])) > 0
+    at_zero = tc.predictor_terms(curve["estimators"][1], task.target.X_test)  # gamma = 0: nothing from the source
+    assert np.allclose(at_zero["source"], 0.0, atol=1e-10)
+
+
+def test_decomposition_gain_adds_up_and_vanishes_without_overlap():
+    res = _fake_decomposition()
+    for rel in ("0", "0.9"):
+        for metric in ("mean_error", "gibbs_error", "single_source_error"):
+            d = tc.decomposition_gain(res, rel, metric)
+            th = d["theory"]
+            assert np.allclose(th["carried"] + th["rest"], th["gain"])
+            assert np.all(th["carried"][th["Q_st"] == 0] == 0)
+            s = d["sampled"]
+            assert s["gain"].shape == s["gain_se"].shape == (5,)
+            assert np.allclose(s["gain_se"], np.hypot(2e-3, 2e-3))
+    # the single-source control is the control's mean error (no source, no source variance)
+    d = tc.decomposition_gain(res, 0.9, "single_source_error")
+    c = res.theory["curves"]["0.9"]
+    assert np.allclose(d["theory"]["gain"], c["control_mean_error"] - c["single_source_error"])
