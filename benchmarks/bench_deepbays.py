@@ -12,7 +12,7 @@ temporary directory at run time). Without that environment this benchmark is ski
     parameters agree (deepbays' optQ / l1 is tflmini's Q_) and so do the Gibbs test errors.
 (b) Sampler: deepbays' Langevin training (``LangevinOpt`` + ``regLoss`` + ``NN.train``, one full-batch
     step per call) against ``BayesianNetworkSampler``: effective samples per second of |v|^2/N1 by
-    integrated autocorrelation time (tflmini.diagnostics), over the measurement phase of each.
+    integrated autocorrelation time (tflmini.sampling.diagnostics), over the measurement phase of each.
     tflmini's own trace is Rao-Blackwellized, E[|v|^2/N1 | W]; for a like-for-like comparison
     tflmini's raw |v|^2/N1 is also recorded, from one exact draw v ~ p(v | W) per iteration and chain
     (``CollapsedPosterior.sample_readout`` on the states W saved at every iteration), its cost included.
@@ -40,7 +40,7 @@ if __package__ in (None, ""):
 import numpy as np
 
 from tflmini import BayesianNetworkSampler, KernelRenormalization, make_teacher_task
-from tflmini.diagnostics import effective_sample_size, integrated_autocorr_time, mean_and_stderr
+from tflmini.sampling.diagnostics import effective_sample_size, integrated_autocorr_time, mean_and_stderr
 
 from _common import THREAD_VARS, fmt_ms, log, timed, write_json
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tflmini import FranzParisiTransfer, make_transfer_task
-from tflmini.transfer_sampler import KEYS, TransferSampler
+from tflmini.sampling.transfer_sampler import KEYS, TransferSampler
 from validate_single_network import result_writer
 
 # relatedness values per width (the widest network only at rho = 0.9, to bound the cost)

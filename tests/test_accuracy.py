@@ -50,3 +50,12 @@ def test_select_rows_by_value_list_and_mask():
     assert s["source"] == ["a", "b"] and list(s["Q"]["dev_se"]) == [0.01, 0.02]
     with pytest.raises(KeyError):
         accuracy.select(t, width=1)
+
+
+def test_fraction_within_counts_finite_comparisons():
+    frac, count = accuracy.fraction_within([0.1, -0.5, 0.05, np.nan], [0.1, 0.1, np.inf, 0.1])
+    assert count == 2 and frac == pytest.approx(0.5)
+    frac, count = accuracy.fraction_within([], [])
+    assert count == 0 and np.isnan(frac)
+    with pytest.raises(ValueError, match="same number"):
+        accuracy.fraction_within([1.0, 2.0], [1.0])

@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tflmini"
 
 #: Modules that compute (theory, sampling, data, cached results, analysis, experiments).
 COMPUTATION = ("kernels", "renormalization", "transfer", "transfer_curves", "curves", "results", "accuracy",
-               "real_data", "datasets", "tasks", "sampler", "transfer_sampler", "diagnostics", "checks",
+               "real_data", "datasets", "tasks", "sampling", "sampling.sampler", "sampling.transfer_sampler",
+               "sampling.diagnostics", "sampling.checks",
                "_validation", "_download")
 #: Modules that draw or build widgets, and the libraries they use.
 PRESENTATION = ("plotting", "transfer_plots", "real_data_plots", "accuracy_plots", "widgets", "transfer_widgets",
@@ -25,10 +26,18 @@ PRESENTATION = ("plotting", "transfer_plots", "real_data_plots", "accuracy_plots
 LIBRARIES = ("matplotlib", "ipywidgets")
 
 
+def _module_file(name):
+    path = PACKAGE / (name.replace(".", "/") + ".py")
+    return path if path.exists() else PACKAGE / name.replace(".", "/") / "__init__.py"
+
+
 def _computation_files():
-    files = [PACKAGE / f"{name}.py" for name in COMPUTATION]
-    files += sorted((PACKAGE / "experiments").glob("*.py"))
-    return [f for f in files if f.exists()]
+    return [_module_file(name) for name in COMPUTATION] + sorted((PACKAGE / "experiments").glob("*.py"))
+
+
+def test_every_listed_computation_module_exists():
+    missing = [name for name in COMPUTATION if not _module_file(name).exists()]
+    assert not missing, f"listed computation modules that do not exist: {missing}"
 
 
 def _imported_modules(source, package):

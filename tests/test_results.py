@@ -123,17 +123,6 @@ def test_cached_files_of_the_repository_load():
     assert len(load_input_dimension()["arrays"]["n_features"]) >= 2
 
 
-def test_fraction_within_counts_finite_comparisons():
-    from tflmini.results import fraction_within
-
-    frac, count = fraction_within([0.1, -0.5, 0.05, np.nan], [0.1, 0.1, np.inf, 0.1])
-    assert count == 2 and frac == pytest.approx(0.5)
-    frac, count = fraction_within([], [])
-    assert count == 0 and np.isnan(frac)
-    with pytest.raises(ValueError, match="same number"):
-        fraction_within([1.0, 2.0], [1.0])
-
-
 def test_relu_series_groups_by_label_offset():
     from tflmini.results import relu_series
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tflmini import BayesianNetworkSampler, make_teacher_task
-from tflmini.diagnostics import effective_sample_size, integrated_autocorr_time, mean_and_stderr, split_rhat
-from tflmini.sampler import CollapsedPosterior
+from tflmini.sampling.diagnostics import effective_sample_size, integrated_autocorr_time, mean_and_stderr, split_rhat
+from tflmini.sampling.sampler import CollapsedPosterior
 
 TASK = make_teacher_task(12, 30, 5, teacher="erf", seed=4)
 

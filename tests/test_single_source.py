@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tflmini import FranzParisiTransfer, TransferSampler, make_transfer_task, nngp_kernel
-from tflmini.transfer_sampler import _source_variance
+from tflmini.sampling.transfer_sampler import _source_variance
 
 TASK = make_transfer_task(80, 25, 40, 20, 0.8, teacher="erf", seed=3)
 S, T = TASK.source, TASK.target

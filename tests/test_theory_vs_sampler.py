@@ -12,7 +12,7 @@ import pytest
 
 from tflmini import BayesianNetworkSampler, FranzParisiTransfer, KernelRenormalization, TransferSampler
 from tflmini import make_teacher_task, make_transfer_task
-from tflmini.transfer_sampler import KEYS, SINGLE_SOURCE_KEYS
+from tflmini.sampling.transfer_sampler import KEYS, SINGLE_SOURCE_KEYS
 
 
 @pytest.mark.parametrize("activation", ["erf", "linear"])

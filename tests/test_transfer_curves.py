@@ -80,3 +80,20 @@ def test_decomposition_gain_adds_up_and_vanishes_without_overlap():
     d = tc.decomposition_gain(res, 0.9, "single_source_error")
     c = res.theory["curves"]["0.9"]
     assert np.allclose(d["theory"]["gain"], c["control_mean_error"] - c["single_source_error"])
+
+
+def test_frozen_transfer_curve_matches_the_estimators():
+    from tflmini import FranzParisiTransfer, KernelRenormalization, make_transfer_task
+    from tflmini.transfer_curves import frozen_transfer_curve
+
+    small = make_transfer_task(60, 24, 50, 12, 0.8, teacher="erf", seed=4)
+    S, T = small.source, small.target
+    sizes = np.array([8, 24])
+    c = frozen_transfer_curve(small, sizes, 30, 0.05)
+    for i, P in enumerate(sizes):
+        kr = KernelRenormalization(30, 0.05).fit(T.X_train[:P], T.y_train[:P])
+        fp = FranzParisiTransfer(30, np.inf, 0.05).fit(S.X_train, S.y_train, T.X_train[:P], T.y_train[:P])
+        assert c["scratch_mean_error"][i] == pytest.approx(kr.mean_error(T.X_test, T.y_test), rel=1e-9)
+        assert c["frozen_mean_error"][i] == pytest.approx(fp.mean_error(T.X_test, T.y_test), rel=1e-9)
+        assert c["frozen_single_source_error"][i] == pytest.approx(fp.single_source_error(T.X_test, T.y_test), rel=1e-9)
+        assert c["frozen_single_source_error"][i] >= c["frozen_mean_error"][i]

@@ -8,10 +8,10 @@ widgets module (``tests/test_layering.py``). See the book for the derivations.
 
 from .kernels import ACTIVATIONS, get_activation, nngp_diagonal, nngp_kernel
 from .renormalization import ConvergenceError, KernelRenormalization
-from .sampler import BayesianNetworkSampler, SamplerDivergenceWarning, SamplerResult
+from .sampling.sampler import BayesianNetworkSampler, SamplerDivergenceWarning, SamplerResult
 from .tasks import make_teacher_task, make_transfer_task
 from .transfer import FranzParisiTransfer
-from .transfer_sampler import TransferSampler, TransferSamplingResult
+from .sampling.transfer_sampler import TransferSampler, TransferSamplingResult
 from .curves import TheoryOnData
 from .results import load_validation
 

@@ -75,6 +75,14 @@ def check_positive(value, name, *, allow_inf=False):
     return value
 
 
+def as_number(value):
+    """A number from a parameter file: ``"inf"``/``"infinity"`` (any case) and ``inf`` give ``numpy.inf``, anything
+    else ``float(value)`` (couplings and widths are stored this way in cached results)."""
+    if isinstance(value, str) and value.strip().lower() in ("inf", "infinity"):
+        return np.inf
+    return float(value)
+
+
 def check_width(n_hidden, name="n_hidden"):
     """Return a width :math:`N_1` as a float > 0; ``numpy.inf`` (the infinite-width limit) is allowed."""
     return check_positive(n_hidden, name, allow_inf=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SMALL", "relative_deviation", "select", "combine_points", "fit_power_law"]
+__all__ = ["SMALL", "relative_deviation", "select", "combine_points", "fit_power_law", "fraction_within"]
 
 #: Relative deviations of quantities whose predicted value is below this (e.g. Q_st at gamma = 0) are NaN.
 SMALL = 1e-3
@@ -98,3 +98,36 @@ def fit_power_law(x, y, se=None):
     # with standard errors, scatter beyond them inflates the error (never deflates it); without, it sets it
     cov = np.linalg.inv(Aw.T @ Aw) * (chi2 if se is None else max(chi2, 1.0))
     return float(s), float(np.sqrt(cov[0, 0])), float(np.exp(logc))
+
+
+def fraction_within(dev, dev_se, n_se=2.0):
+    r"""Fraction of theory-vs-sampler comparisons whose deviation lies within ``n_se`` standard errors of zero.
+
+    ``dev`` and ``dev_se`` are arrays of deviations and their standard errors, for instance from
+    :func:`relative_gap` or the ``dev`` and ``dev_se`` columns of the atlas tables
+    (:func:`tflmini.experiments.atlas.single_network_atlas`, :func:`~tflmini.experiments.atlas.transfer_atlas`).
+    Entries where either is not finite (a deviation that was not formed, such as an overlap predicted to
+    vanish) are left out. If the theory were exact and the errors Gaussian, about 95% of the comparisons
+    would lie within two standard errors.
+
+    Returns
+    -------
+    fraction : float
+        Share of the counted entries with :math:`|\mathrm{dev}| \le n_{se}\,\mathrm{dev\_se}` (NaN if none).
+    count : int
+        Number of entries counted.
+    """
+    dev = np.asarray(dev, dtype=float).ravel()
+    dev_se = np.asarray(dev_se, dtype=float).ravel()
+    if dev.shape != dev_se.shape:
+        raise ValueError("dev and dev_se must have the same number of entries")
+    ok = np.isfinite(dev) & np.isfinite(dev_se)
+    count = int(ok.sum())
+    if count == 0:
+        return float("nan"), 0
+    return float(np.mean(np.abs(dev[ok]) <= n_se * dev_se[ok])), count
+
+
+# -- the transfer validation (``data/validation_transfer.json``) ------------------------------------
+
+VALIDATION_TRANSFER = ("validation_transfer.json", "scripts/validate_transfer.py")

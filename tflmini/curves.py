@@ -23,35 +23,16 @@ Used by the book's chapters on the infinite-width limit and on kernel renormaliz
 
 from __future__ import annotations
 
-import contextlib
 from functools import lru_cache
 
 import numpy as np
 
 from ._validation import check_matrix, check_positive, check_same_dim, check_targets, check_width
 from .kernels import get_activation, nngp_diagonal, nngp_kernel
+from ._threads import single_thread
 from .renormalization import ConvergenceError, KernelSpectrum, kr_action, solve_kr_saddle
 
-__all__ = ["single_thread", "TheoryOnData", "nested_theories", "learning_curve", "frozen_transfer_curve"]
-
-
-_CONTROLLER = []
-
-
-@contextlib.contextmanager
-def single_thread():
-    """Limit BLAS to one thread inside the block: the matrices here are small, and on a busy machine
-    extra threads make each call slower, not faster. (One ``threadpoolctl`` controller is created on
-    first use and reused: creating it scans the loaded libraries.)"""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        yield
-        return
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    with _CONTROLLER[0].limit(limits=1):
-        yield
+__all__ = ["TheoryOnData", "nested_theories", "learning_curve"]
 
 
 class TheoryOnData:
@@ -253,43 +234,4 @@ def learning_curve(task, sizes, n_hidden, temperature, *, lambda0=1.0, lambda1=1
                 continue
             for k in ("Q", "gibbs_error", "mean_error"):
                 out[k][i] = res[k]
-    return out
-
-
-def frozen_transfer_curve(task, sizes, n_hidden, temperature, *, lambda0=1.0, lambda1=1.0, activation="erf"):
-    r"""Target test errors against the number of target examples, from scratch and with frozen source
-    features (a preview of part II).
-
-    ``task`` is a :class:`~tflmini.tasks.TransferTask`; for each ``P`` in ``sizes`` the first ``P`` target
-    points are used. "Scratch" is the single-network theory on the target data alone
-    (:class:`TheoryOnData`); "frozen" is :class:`~tflmini.FranzParisiTransfer` at :math:`\gamma=\infty`: the
-    target network keeps the first layer of a network trained on the whole source set and learns only
-    its readout. Returns arrays ``P``, ``scratch_gibbs_error``, ``scratch_mean_error``,
-    ``frozen_gibbs_error``, ``frozen_mean_error`` (predictor averaged over source networks too) and
-    ``frozen_single_source_error`` (the error of the target built on one pretrained source,
-    :meth:`~tflmini.FranzParisiTransfer.single_source_error`), NaN where a saddle point is not found.
-    """
-    from .transfer import FranzParisiTransfer
-
-    sizes = np.asarray(sizes, dtype=int)
-    S, T = task.source, task.target
-    if sizes.ndim != 1 or sizes.size == 0 or sizes.min() < 1 or sizes.max() > T.X_train.shape[0]:
-        raise ValueError(f"sizes must be between 1 and the {T.X_train.shape[0]} target training points")
-    keys = ("scratch_gibbs_error", "scratch_mean_error", "frozen_gibbs_error", "frozen_mean_error",
-            "frozen_single_source_error")
-    out = {"P": sizes, **{k: np.full(sizes.size, np.nan) for k in keys}}
-    with single_thread():
-        for i, P in enumerate(sizes):
-            Xt, yt = T.X_train[:P], T.y_train[:P]
-            try:
-                scratch = TheoryOnData(Xt, yt, T.X_test, T.y_test, lambda0=lambda0, activation=activation)
-                res = scratch.evaluate(n_hidden, temperature, lambda1)
-                out["scratch_gibbs_error"][i], out["scratch_mean_error"][i] = res["gibbs_error"], res["mean_error"]
-                fp = FranzParisiTransfer(n_hidden, np.inf, temperature, lambda0, lambda1, activation)
-                fp.fit(S.X_train, S.y_train, Xt, yt)
-                split = fp.transfer_split(T.X_test, T.y_test)
-                for k in ("gibbs_error", "mean_error", "single_source_error"):
-                    out[f"frozen_{k}"][i] = split[k]
-            except ConvergenceError:
-                continue
     return out

@@ -34,6 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validation import as_number
+from .accuracy import relative_deviation
+
 __all__ = [
     "ResultsError",
     "data_directory",
@@ -251,12 +254,11 @@ def relu_series(data, key="gibbs_error"):
 
 
 def relative_gap(series, key="gibbs_error"):
-    r"""Relative deviation of the sampled value from the theory, :math:`(s - t)/t`, and its standard
-    error, for one series of :func:`validation_series` (or :func:`load_input_dimension`'s ``arrays``).
+    r"""Relative deviation of the sampled value from the theory, :math:`(s - t)/|t|`, and its standard
+    error (:func:`tflmini.accuracy.relative_deviation`), for one series of :func:`validation_series` (or
+    :func:`load_input_dimension`'s ``arrays``).
     Negative: the sampled networks have a smaller value than the theory predicts."""
-    theory = series["theory"][key]
-    mean, se = series["sampler"][key]
-    return (mean - theory) / theory, se / theory
+    return relative_deviation(series["theory"][key], *series["sampler"][key], small=0.0)
 
 
 def load_input_dimension(*, path=None):
@@ -300,34 +302,6 @@ def load_input_dimension(*, path=None):
     return data
 
 
-def fraction_within(dev, dev_se, n_se=2.0):
-    r"""Fraction of theory-vs-sampler comparisons whose deviation lies within ``n_se`` standard errors of zero.
-
-    ``dev`` and ``dev_se`` are arrays of deviations and their standard errors, for instance from
-    :func:`relative_gap` or the ``dev`` and ``dev_se`` columns of the atlas tables
-    (:func:`tflmini.experiments.atlas.single_network_atlas`, :func:`~tflmini.experiments.atlas.transfer_atlas`).
-    Entries where either is not finite (a deviation that was not formed, such as an overlap predicted to
-    vanish) are left out. If the theory were exact and the errors Gaussian, about 95% of the comparisons
-    would lie within two standard errors.
-
-    Returns
-    -------
-    fraction : float
-        Share of the counted entries with :math:`|\mathrm{dev}| \le n_{se}\,\mathrm{dev\_se}` (NaN if none).
-    count : int
-        Number of entries counted.
-    """
-    dev = np.asarray(dev, dtype=float).ravel()
-    dev_se = np.asarray(dev_se, dtype=float).ravel()
-    if dev.shape != dev_se.shape:
-        raise ValueError("dev and dev_se must have the same number of entries")
-    ok = np.isfinite(dev) & np.isfinite(dev_se)
-    count = int(ok.sum())
-    if count == 0:
-        return float("nan"), 0
-    return float(np.mean(np.abs(dev[ok]) <= n_se * dev_se[ok])), count
-
-
 # -- the transfer validation (``data/validation_transfer.json``) ------------------------------------
 
 VALIDATION_TRANSFER = ("validation_transfer.json", "scripts/validate_transfer.py")
@@ -350,7 +324,7 @@ def load_validation_transfer(path=None, *, require_complete=False):
         raise ResultsError(f"{path} is a partial result (its run has not finished); wait for it or rerun: {hint}")
     for i, row in enumerate(data["rows"]):
         try:
-            row["gamma"] = _as_coupling(row["gamma"])
+            row["gamma"] = as_number(row["gamma"])
             for key in ("n_hidden", "P_source", "P_target", "rho"):
                 float(row[key])
             for key in ("Q_s", "Q_t", "Q_st", "Q_tt", "gibbs_error", "mean_error"):
@@ -360,10 +334,6 @@ def load_validation_transfer(path=None, *, require_complete=False):
             raise ResultsError(f"{path}, row {i}: missing or invalid entry ({exc!r}); regenerate it with: {hint}") from None
     data["path"] = str(path)
     return data
-
-
-def _as_coupling(g):
-    return np.inf if (isinstance(g, str) and g.strip().lower() in ("inf", "infinity")) else float(g)
 
 
 def validation_groups(data):

@@ -29,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_nonnegative, check_positive
-from .curves import single_thread
+from ._threads import single_thread
+from .curves import TheoryOnData
 from .kernels import nngp_kernel
 from .renormalization import ConvergenceError, KernelRenormalization
 from .results import VALIDATION_TRANSFER, ResultsError, validation_groups
@@ -49,6 +50,7 @@ __all__ = [
     "estimate_difference",
     "relation_key",
     "decomposition_gain",
+    "frozen_transfer_curve",
 ]
 
 ORDER_PARAMETERS = ("Q_s", "Q_t", "Q_st", "Q_tt")
@@ -289,3 +291,40 @@ def decomposition_gain(result, relation, metric="mean_error"):
                    "Q_st": np.asarray(c["Q_st"]["mean"], dtype=np.float64),
                    "Q_st_se": np.asarray(c["Q_st"]["se"], dtype=np.float64), "gain": gain, "gain_se": gain_se}
     return {"theory": theory, "sampled": sampled}
+
+
+def frozen_transfer_curve(task, sizes, n_hidden, temperature, *, lambda0=1.0, lambda1=1.0, activation="erf"):
+    r"""Target test errors against the number of target examples, from scratch and with frozen source
+    features (a preview of part II).
+
+    ``task`` is a :class:`~tflmini.tasks.TransferTask`; for each ``P`` in ``sizes`` the first ``P`` target
+    points are used. "Scratch" is the single-network theory on the target data alone
+    (:class:`~tflmini.curves.TheoryOnData`); "frozen" is :class:`~tflmini.FranzParisiTransfer` at :math:`\gamma=\infty`: the
+    target network keeps the first layer of a network trained on the whole source set and learns only
+    its readout. Returns arrays ``P``, ``scratch_gibbs_error``, ``scratch_mean_error``,
+    ``frozen_gibbs_error``, ``frozen_mean_error`` (predictor averaged over source networks too) and
+    ``frozen_single_source_error`` (the error of the target built on one pretrained source,
+    :meth:`~tflmini.FranzParisiTransfer.single_source_error`), NaN where a saddle point is not found.
+    """
+    sizes = np.asarray(sizes, dtype=int)
+    S, T = task.source, task.target
+    if sizes.ndim != 1 or sizes.size == 0 or sizes.min() < 1 or sizes.max() > T.X_train.shape[0]:
+        raise ValueError(f"sizes must be between 1 and the {T.X_train.shape[0]} target training points")
+    keys = ("scratch_gibbs_error", "scratch_mean_error", "frozen_gibbs_error", "frozen_mean_error",
+            "frozen_single_source_error")
+    out = {"P": sizes, **{k: np.full(sizes.size, np.nan) for k in keys}}
+    with single_thread():
+        for i, P in enumerate(sizes):
+            Xt, yt = T.X_train[:P], T.y_train[:P]
+            try:
+                scratch = TheoryOnData(Xt, yt, T.X_test, T.y_test, lambda0=lambda0, activation=activation)
+                res = scratch.evaluate(n_hidden, temperature, lambda1)
+                out["scratch_gibbs_error"][i], out["scratch_mean_error"][i] = res["gibbs_error"], res["mean_error"]
+                fp = FranzParisiTransfer(n_hidden, np.inf, temperature, lambda0, lambda1, activation)
+                fp.fit(S.X_train, S.y_train, Xt, yt)
+                split = fp.transfer_split(T.X_test, T.y_test)
+                for k in ("gibbs_error", "mean_error", "single_source_error"):
+                    out[f"frozen_{k}"][i] = split[k]
+            except ConvergenceError:
+                continue
+    return out

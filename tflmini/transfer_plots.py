@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .curves import single_thread
+from ._threads import single_thread
 from .results import validation_groups
 from .transfer import coupled_weight_statistics
 from .transfer_curves import decomposition_gain, estimate_difference, gamma_grid, gamma_index, relation_key

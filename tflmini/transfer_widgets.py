@@ -35,7 +35,7 @@ import traceback
 import ipywidgets as widgets
 import numpy as np
 
-from .curves import single_thread
+from ._threads import single_thread
 from .tasks import Task, TransferTask, make_transfer_task
 from .transfer_curves import gamma_grid, matched_prior_along_gamma, optimal_gamma, theory_along_gamma
 from .transfer_plots import COLORS, format_gamma_axis, gamma_position, plot_action_slices, plot_gamma_curve

@@ -36,9 +36,10 @@ import ipywidgets as widgets
 import numpy as np
 
 from . import plotting
-from .curves import TheoryOnData, learning_curve, nested_theories, single_thread
+from ._threads import single_thread
+from .curves import TheoryOnData, learning_curve, nested_theories
 from .kernels import get_activation
-from .checks import readout_draws, readout_posterior
+from .sampling.checks import readout_draws, readout_posterior
 from .tasks import make_teacher_task
 
 __all__ = [

@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
+from .._validation import as_number
 from ..datasets import make_digits_transfer_task
 from ..tasks import Task, TransferTask, make_transfer_task
 from ..transfer_curves import ORDER_PARAMETERS, theory_along_gamma
-from ..transfer_sampler import KEYS, TransferSampler
+from ..sampling.transfer_sampler import KEYS, TransferSampler
 
 MODEL = {"temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0, "activation": "erf"}
 SAMPLER = {"n_source_chains": 4, "snapshots_per_chain": 4, "snapshot_every": 10, "source_warmup": 150,
@@ -25,9 +26,7 @@ SYNTHETIC = {"dataset": "synthetic", "n_features": 50, "teacher": "erf", "noise"
 DIGITS = {"dataset": "digits"}
 
 
-def as_gamma(g):
-    """Parameter value -> float coupling (``"inf"`` and ``inf`` both give ``numpy.inf``)."""
-    return np.inf if (isinstance(g, str) and g == "inf") else float(g)
+as_gamma = as_number  # couplings and widths of experiment parameters ("inf" allowed)
 
 
 def gamma_list(values):
@@ -134,7 +133,7 @@ def make_sampler(n_hidden, p, rng, progress):
 
 def summarize(res, keys=KEYS):
     """A :class:`~tflmini.TransferSamplingResult` as {key: {"mean": [...], "se": [...]}} over its couplings
-    (the observables ``keys``; :data:`~tflmini.transfer_sampler.SINGLE_SOURCE_KEYS` can be added)."""
+    (the observables ``keys``; :data:`~tflmini.sampling.transfer_sampler.SINGLE_SOURCE_KEYS` can be added)."""
     return {k: {"mean": np.asarray(res.mean[k], dtype=float), "se": np.asarray(res.stderr[k], dtype=float)}
             for k in keys}
 

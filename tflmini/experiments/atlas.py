@@ -2,7 +2,7 @@ r"""Accuracy atlas: how far the theory can be trusted, measured against sampled 
 
 Every atlas point is one training set, solved by the theory (fast part) and sampled by the
 Metropolis-adjusted split-HMC sampler (slow part; no step-size bias whatever the step, see
-:mod:`tflmini.sampler`). Each simulated point stores the sampler diagnostics: acceptance, step size,
+:mod:`tflmini.sampling.sampler`). Each simulated point stores the sampler diagnostics: acceptance, step size,
 leapfrog steps, divergences, effective sample sizes and split R-hat of its traces, and its run time.
 
 Registered experiments (``python -m tflmini.experiments run NAME [--quick]``):
@@ -37,10 +37,10 @@ import numpy as np
 
 from ..accuracy import relative_deviation
 from ..renormalization import KernelRenormalization
-from ..sampler import BayesianNetworkSampler
+from ..sampling.sampler import BayesianNetworkSampler
 from ..tasks import make_teacher_task
 from ..transfer import FranzParisiTransfer
-from ..transfer_sampler import KEYS as TRANSFER_KEYS
+from ..sampling.transfer_sampler import KEYS as TRANSFER_KEYS
 from ._base import Experiment, register
 from ._common import MODEL, SYNTHETIC, gamma_list, loop, make_sampler, make_task, rng_for
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..sampler import BayesianNetworkSampler
+from ..sampling.sampler import BayesianNetworkSampler
 from ..transfer import FranzParisiTransfer, coupled_weight_statistics
-from ..curves import single_thread
+from .._threads import single_thread
 from ..transfer_curves import matched_prior_along_gamma
-from ..transfer_sampler import KEYS, SINGLE_SOURCE_KEYS
+from ..sampling.transfer_sampler import KEYS, SINGLE_SOURCE_KEYS
 from ..renormalization import ConvergenceError
 from ._base import Experiment, register
 from ._common import (MODEL, QUICK_SAMPLER, SAMPLER, SYNTHETIC, gamma_list, loop, make_sampler, make_task, rng_for,

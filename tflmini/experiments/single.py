@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..renormalization import KernelRenormalization
-from ..sampler import BayesianNetworkSampler
+from ..sampling.sampler import BayesianNetworkSampler
 from ..tasks import make_teacher_task
 from ._base import Experiment, register
 from ._common import MODEL, SYNTHETIC, as_gamma, loop, rng_for

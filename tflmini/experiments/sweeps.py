@@ -7,7 +7,7 @@ Theory: :class:`~tflmini.FranzParisiTransfer` curves (:func:`._common.transfer_c
 (the source task does not depend on the target for a given seed), error bars over snapshots.
 
 The digits experiments (parameters ``single_source`` and ``source_report``) also store the error with one
-pretrained source (theory and sampled: :data:`~tflmini.transfer_sampler.SINGLE_SOURCE_KEYS`) and a report on
+pretrained source (theory and sampled: :data:`~tflmini.sampling.transfer_sampler.SINGLE_SOURCE_KEYS`) and a report on
 the source network itself, under ``"source"``: theory (kernel renormalization of the source task: ``Q_s`` and
 the source's test errors on the test images of its digits) and sampled snapshots (the same, plus the
 alignment of the snapshots' first-layer weights with the ridge readout template of the source and of each
@@ -20,8 +20,8 @@ import numpy as np
 
 from ..datasets import DIGITS_PREPROCESSING, DIGITS_SOURCE, DIGITS_TARGETS, digits_pair_training, ridge_readout
 from ..renormalization import KernelRenormalization
-from ..sampler import BayesianNetworkSampler
-from ..transfer_sampler import KEYS, SINGLE_SOURCE_KEYS, _averaged_predictor_error
+from ..sampling.sampler import BayesianNetworkSampler
+from ..sampling.transfer_sampler import KEYS, SINGLE_SOURCE_KEYS, _averaged_predictor_error
 from ._base import Experiment, register
 from ._common import (DIGITS, MODEL, QUICK_SAMPLER, SAMPLER, SYNTHETIC, as_gamma, gamma_list, loop, make_sampler,
                       make_task, merge, optimum, relation_label, relations, rng_for, sample_gammas, subsample,

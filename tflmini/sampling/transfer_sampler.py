@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._validation import check_matrix, check_nonnegative, check_positive_int, check_random_state, check_same_dim, check_targets
+from .._validation import check_matrix, check_nonnegative, check_positive_int, check_random_state, check_same_dim, check_targets
 from .sampler import BayesianNetworkSampler
 
 __all__ = ["TransferSamplingResult", "TransferSampler"]

@@ -5,7 +5,7 @@ Readout given the first layer
     :math:`f(x) = N_1^{-1/2}\sum_i v_i\,\sigma(w_i\cdot x/\sqrt{N_0})` has a Gaussian posterior
     (book, chapter "Bayesian networks as statistical mechanics"). :func:`readout_posterior` returns its
     exact averages (what the sampler records, "Rao-Blackwellized") and :func:`readout_draws` exact
-    draws of :math:`|v|^2/N_1` and of the outputs, through :class:`~tflmini.sampler.CollapsedPosterior`.
+    draws of :math:`|v|^2/N_1` and of the outputs, through :class:`~tflmini.sampling.sampler.CollapsedPosterior`.
 
 Kernels over the prior
     :func:`prior_kernel_estimate` estimates :math:`K(x,x') = \mathbb E[\sigma(h)\sigma(h')]` by drawing
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_matrix, check_positive, check_positive_int, check_random_state, check_targets
-from .kernels import get_activation
+from .._validation import check_matrix, check_positive, check_positive_int, check_random_state, check_targets
+from ..kernels import get_activation
 from .sampler import CollapsedPosterior
 
 __all__ = ["readout_posterior", "readout_draws", "prior_kernel_estimate"]

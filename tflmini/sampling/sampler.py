@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._validation import (
+from .._validation import (
     check_matrix,
     check_positive,
     check_positive_int,
@@ -44,7 +44,7 @@ from ._validation import (
     check_targets,
 )
 from .diagnostics import effective_sample_size, mean_and_stderr, split_rhat
-from .kernels import get_activation
+from ..kernels import get_activation
 
 __all__ = ["CollapsedPosterior", "SamplerResult", "BayesianNetworkSampler", "SamplerDivergenceWarning"]
 
