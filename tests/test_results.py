@@ -157,3 +157,16 @@ def test_load_validation_transfer_partial_file(tmp_path):
     assert load_validation_transfer(path, require_complete=False)["rows"]
     with pytest.raises(ResultsError, match="partial"):
         load_validation_transfer(path, require_complete=True)
+
+
+def test_load_benchmarks_reads_the_cached_file_and_refuses_a_broken_one(tmp_path):
+    from tflmini.results import load_benchmarks
+
+    data = load_benchmarks()
+    assert {"machine", "sections"} <= set(data)
+    with pytest.raises(ResultsError, match="does not exist"):
+        load_benchmarks(path=tmp_path / "absent.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"machine": {}}')
+    with pytest.raises(ResultsError, match="lacks"):
+        load_benchmarks(path=bad)

@@ -50,6 +50,7 @@ __all__ = [
     "load_validation_transfer",
     "validation_groups",
     "validation_zscores",
+    "load_benchmarks",
 ]
 
 #: Name of a cached result -> (file name in ``data/``, script that writes it).
@@ -374,3 +375,20 @@ def validation_zscores(data):
                 sources.add(row["n_hidden"])
             out.setdefault(key, []).append((s["mean"] - th) / s["se"])
     return {k: np.array(v) for k, v in out.items()}
+
+
+def load_benchmarks(*, path=None):
+    """Load ``data/benchmarks.json``, written by ``python benchmarks/run_all.py`` (the book's appendix
+    "Performance"): the measured sections, the machine and the load it ran under. Raises
+    :class:`ResultsError` if the file is missing, not JSON, or lacks ``machine`` or ``sections``."""
+    hint = "python benchmarks/run_all.py"
+    path = Path(path) if path is not None else data_directory() / "benchmarks.json"
+    if not path.is_file():
+        raise ResultsError(f"{path} does not exist; measure and write it with: {hint}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path} is not readable JSON ({exc}); regenerate it with: {hint}") from None
+    if not isinstance(data, dict) or not {"machine", "sections"} <= set(data):
+        raise ResultsError(f"{path} lacks 'machine' or 'sections'; regenerate it with: {hint}")
+    return data
