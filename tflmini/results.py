@@ -82,7 +82,9 @@ def _resolve(name, path):
     return path, f"python {script}"
 
 
-def _read_json(path, hint):
+def _read_json_object(path, hint):
+    """The JSON object in ``path``; :class:`ResultsError` naming ``hint`` (the command that writes the file)
+    if it is missing, unreadable or not an object. The one reader of every cached-file loader."""
     if not path.is_file():
         raise ResultsError(f"{path} does not exist; produce it with: {hint}")
     try:
@@ -91,6 +93,12 @@ def _read_json(path, hint):
         raise ResultsError(f"{path} is not readable JSON ({exc}); regenerate it with: {hint}") from None
     if not isinstance(data, dict):
         raise ResultsError(f"{path} does not hold a JSON object; regenerate it with: {hint}")
+    return data
+
+
+def _read_json(path, hint):
+    """A validation file: a JSON object with ``experiment``, ``parameters`` and a non-empty list of ``rows``."""
+    data = _read_json_object(path, hint)
     for key in ("experiment", "parameters", "rows"):
         if key not in data:
             raise ResultsError(f"{path} lacks the key {key!r}; regenerate it with: {hint}")
@@ -383,12 +391,7 @@ def load_benchmarks(*, path=None):
     :class:`ResultsError` if the file is missing, not JSON, or lacks ``machine`` or ``sections``."""
     hint = "python benchmarks/run_all.py"
     path = Path(path) if path is not None else data_directory() / "benchmarks.json"
-    if not path.is_file():
-        raise ResultsError(f"{path} does not exist; measure and write it with: {hint}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{path} is not readable JSON ({exc}); regenerate it with: {hint}") from None
-    if not isinstance(data, dict) or not {"machine", "sections"} <= set(data):
+    data = _read_json_object(path, hint)
+    if not {"machine", "sections"} <= set(data):
         raise ResultsError(f"{path} lacks 'machine' or 'sections'; regenerate it with: {hint}")
     return data
