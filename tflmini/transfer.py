@@ -480,6 +480,19 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         return self.order_parameters_["Q_st"] * K
 
     # -- predictions --------------------------------------------------------------------------------
+    def _test_kernels(self, X):
+        r"""Checked test inputs and the kernels of the predictor at them: ``(X, k_s, k_x, d)`` with
+        :math:`k_{s*}` (Ps, M), :math:`k^\times_{t*}` (Pt, M) and :math:`d = Q_tk_{t*} - Q_{tt}k^\times_{t*}` (Pt, M)."""
+        self._check_fitted()
+        p = self._checked_params()
+        X = check_matrix(X, "X")
+        check_same_dim(X, self.n_features_in_)
+        st, act, op = self.weight_statistics_, p["activation"], self.order_parameters_
+        k_s = nngp_kernel(self.source_.X, X, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=act)
+        k_t = nngp_kernel(self.X_target_, X, var1=st["c_tt"], activation=act)
+        k_x = nngp_kernel(self.X_target_, X, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"], activation=act)
+        return X, k_s, k_x, op["Q_t"] * k_t - op["Q_tt"] * k_x
+
     def predictor_parts(self, X):
         r"""The predictor split by its dependence on :math:`Q_{st}` (book proposition ``ch06-prop-split``).
 
@@ -496,17 +509,11 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         :math:`\bar f_0`, :math:`\mathrm{Var}_0` and :math:`V_0` do not involve the source labels. Returns a dict of
         arrays over the rows of ``X``: ``m0`` (:math:`\bar f_0`), ``u``, ``var0``, ``sv0`` (:math:`V_0`), ``xi`` (:math:`\Xi`).
         """
-        self._check_fitted()
+        X, k_s, k_x, d = self._test_kernels(X)
         p = self._checked_params()
-        X = check_matrix(X, "X")
-        check_same_dim(X, self.n_features_in_)
         st, act, T = self.weight_statistics_, p["activation"], p["temperature"]
         op, src, tk = self.order_parameters_, self.source_, self._tk
         Q_t, Q_tt = op["Q_t"], op["Q_tt"]
-        k_s = nngp_kernel(src.X, X, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=act)  # (Ps, M)
-        k_t = nngp_kernel(self.X_target_, X, var1=st["c_tt"], activation=act)  # (Pt, M)
-        k_x = nngp_kernel(self.X_target_, X, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"], activation=act)
-        d = Q_t * k_t - Q_tt * k_x
         Z = sla.cho_solve(self._D_chol, d)  # D^{-1} d
         k_res = k_s - tk.K_st @ Z  # the residual source-target kernel
         Gi_k = src.spectrum.solve(src.Q_s, T, k_res)
@@ -531,20 +538,12 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         mean :math:`= Q_{st}k_{*s}^\top G_{ss}^{-1}y_s + d^\top D^{-1}\tilde y`, :math:`d = Q_tk_{t*} - Q_{tt}k^\times_{t*}`;
         var :math:`= Q_tk_{**} - [a^\top G_{ss}^{-1}a + d^\top D^{-1}d + 2d^\top D^{-1}\tilde c - d^\top D^{-1}BD^{-1}d]`,
         :math:`a = Q_{st}k_{s*}`, :math:`\tilde c = Q_{tt}k^\times_{t*} - Q_{st}^2K_{ts}G_{ss}^{-1}k_{s*}`; computed as
-        :math:`m_0 + Q_{st}u` and :math:`\mathrm{var}_0 - Q_{st}^2w` (:meth:`predictor_parts`).
+        :math:`\bar f_0 + Q_{st}u` and :math:`\mathrm{Var}_0 - Q_{st}^2\Xi` (:meth:`predictor_parts`).
         """
         self._check_fitted()
-        p = self._checked_params()
-        X = check_matrix(X, "X")
-        check_same_dim(X, self.n_features_in_)
         Q_st = self.order_parameters_["Q_st"]
         if not return_var:
-            st, act = self.weight_statistics_, p["activation"]
-            op, src = self.order_parameters_, self.source_
-            k_s = nngp_kernel(src.X, X, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=act)
-            k_t = nngp_kernel(self.X_target_, X, var1=st["c_tt"], activation=act)
-            k_x = nngp_kernel(self.X_target_, X, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"], activation=act)
-            d = op["Q_t"] * k_t - op["Q_tt"] * k_x
+            _, k_s, _, d = self._test_kernels(X)
             return Q_st * (k_s.T @ self._source_weights) + d.T @ self._e
         parts = self.predictor_parts(X)
         mean = parts["m0"] + Q_st * parts["u"]
