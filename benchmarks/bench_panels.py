@@ -1,7 +1,8 @@
 """Slider latency of the book's panels: time from a slider value change to a redrawn figure.
 
-Panels are discovered at run time: every function named ``*_panel`` defined in ``tflmini.widgets`` and
-``tflmini.transfer_widgets`` (a module that does not exist yet is reported, not an error). Each panel is
+Panels are discovered at run time: every function named ``*_panel`` defined in the panel modules of
+``tflmini.widgets`` (``single``, ``transfer``, ``digits``; a module that does not exist is reported, not an
+error). Each panel is
 built live (``static`` off) at its defaults; then, for every slider, the value is moved up to ``moves``
 steps away from the default and back, in Python (``slider.index = j``), which runs the panel's observer
 synchronously: the theory (or a cache hit), the matplotlib drawing and the PNG the ``Image`` widget
@@ -32,7 +33,7 @@ import numpy as np
 
 from _common import log, write_json
 
-PANEL_MODULES = ("tflmini.widgets", "tflmini.transfer_widgets")
+PANEL_MODULES = ("tflmini.widgets.single", "tflmini.widgets.transfer", "tflmini.widgets.digits")
 SIZE_SLIDERS = ("n_hidden", "alpha_source", "alpha_target", "alpha", "n_source", "n_target", "n_train", "P", "n_points")
 
 
@@ -69,7 +70,7 @@ def sliders_of(panel):
     """{name: slider}: the panel's ``sliders`` dict if it has one, else every selection/numeric slider in its
     widget tree, named by description."""
     if isinstance(getattr(panel, "sliders", None), dict) and panel.sliders:
-        return dict(panel.sliders), "SliderPanel"
+        return dict(panel.sliders), "Panel"
     import ipywidgets as widgets
 
     out = {}

@@ -53,19 +53,25 @@ def repeats_for(P, repeat):
 
 @contextlib.contextmanager
 def count_action_calls():
-    """Count calls of ``tflmini.transfer.transfer_action`` by order (1: gradient, 2: gradient + Hessian)."""
+    """Count calls of ``transfer_action`` by order (1: gradient, 2: gradient + Hessian), wherever the estimator
+    and its saddle-point solver call it (``tflmini.transfer`` and ``tflmini.transfer_saddle``)."""
+    import tflmini.transfer_saddle as ts
+
     counts = {0: 0, 1: 0, 2: 0}
     orig = tr.transfer_action
+    callers = [m for m in (tr, ts) if getattr(m, "transfer_action", None) is orig]
 
     def counting(*args, order=0, **kwargs):
         counts[order] += 1
         return orig(*args, order=order, **kwargs)
 
-    tr.transfer_action = counting
+    for m in callers:
+        m.transfer_action = counting
     try:
         yield counts
     finally:
-        tr.transfer_action = orig
+        for m in callers:
+            m.transfer_action = orig
 
 
 def fitted_exponent(Ps, ts, min_P=0):

@@ -11,7 +11,7 @@ Sections (``--only`` / ``--skip``, comma-separated):
                (bench_transfer_map.py);
 - ``deepbays`` the authors' package on the same problems: theory and Langevin sampler (bench_deepbays.py;
                skipped with a message without the environment /work/bench-venv or $DEEPBAYS_PYTHON);
-- ``panels``   slider latency of every ``*_panel`` of tflmini.widgets / tflmini.transfer_widgets
+- ``panels``   slider latency of every ``*_panel`` of tflmini.widgets (single, transfer, digits)
                (bench_panels.py; run with an interpreter that has ipywidgets, the project's .venv if needed);
 - ``book``     the book build from a clean copy (bench_book.py; full runs only unless ``--book``).
 

@@ -1,5 +1,7 @@
 """Experiments: every one runs at its --quick size (theory and simulation) into a temporary directory;
-result files carry parameters, seed and version; loading detects missing, corrupted and stale caches."""
+result files carry parameters, seed and version; loading detects missing, corrupted and stale caches.
+The validation runs (theory vs sampled networks, row files of tflmini.results) run at their --quick size too,
+and their files load through the loaders of tflmini.results."""
 
 from __future__ import annotations
 
@@ -18,21 +20,31 @@ from tflmini import experiments
 from tflmini.experiments import (CacheError, StaleCacheError, StaleCacheWarning, findings_tables, format_tables,
                                  get_experiment, list_experiments, load, result_path, run)
 from tflmini.experiments._cache import REQUIRED_KEYS, from_jsonable, to_jsonable
+from tflmini.results import ResultsError, load_input_dimension, load_validation, load_validation_transfer
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = list_experiments()
+#: The validation runs and the loader of tflmini.results that reads each one's file (refusing a partial one).
+VALIDATION = {"validation_single_network": lambda path: load_validation(path=path, require_complete=True),
+              "validation_relu": lambda path: load_validation("validation_relu", path=path, require_complete=True),
+              "validation_transfer": lambda path: load_validation_transfer(path, require_complete=True),
+              "accuracy_input_dimension": lambda path: load_input_dimension(path=path)}
+NAMES = [name for name in list_experiments() if name not in VALIDATION]
 EXPECTED = {"alpha_sweep", "gamma_sweep", "relatedness_sweep", "width_effect", "source_size", "map_gamma_rho",
             "map_alpha_rho", "digits_gamma_sweep", "digits_relatedness_sweep", "digits_width_effect",
             "digits_source_size"}
 
 
+def _quick_runs(tmp_path_factory, folder, names):
+    directory = tmp_path_factory.mktemp(folder)
+    for name in names:
+        run(name, quick=True, directory=directory, progress=False)
+    return directory
+
+
 @pytest.fixture(scope="module")
 def quick_dir(tmp_path_factory):
     """Every experiment at its quick size, run once for this module."""
-    directory = tmp_path_factory.mktemp("experiments")
-    for name in NAMES:
-        run(name, quick=True, directory=directory, progress=False)
-    return directory
+    return _quick_runs(tmp_path_factory, "experiments", NAMES)
 
 
 def _finite_leaves(tree):
@@ -62,10 +74,12 @@ def _error_arrays(tree, inside=False):
 
 def test_registry_has_every_required_experiment():
     assert EXPECTED <= set(NAMES)
-    for name in NAMES:
+    assert set(VALIDATION) <= set(list_experiments())
+    for name in list_experiments():
         exp = get_experiment(name)
         full, quick = exp.parameters(), exp.parameters(quick=True)
-        assert full["seed"] == quick["seed"] and full["experiment"] == name
+        assert full["seed"] == quick["seed"]
+        assert full["experiment"] == name if name in NAMES else (full["quick"], quick["quick"]) == (False, True)
         assert full != quick
 
 
@@ -201,3 +215,70 @@ def test_default_directory_follows_the_environment(monkeypatch, tmp_path):
     assert experiments.default_directory() == tmp_path
     monkeypatch.delenv("TFLMINI_EXPERIMENTS_DIR")
     assert experiments.default_directory() == ROOT / "data" / "experiments"
+
+
+# -- the validation runs: rows of theory vs sampled networks, in the files that tflmini.results reads ---------
+
+@pytest.fixture(scope="module")
+def validation_dir(tmp_path_factory):
+    """Every validation run at its quick size, run once for this module."""
+    return _quick_runs(tmp_path_factory, "validation", VALIDATION)
+
+
+@pytest.mark.parametrize("name", sorted(VALIDATION))
+def test_validation_quick_run_loads_through_the_results_loader(validation_dir, name):
+    path = result_path(name, quick=True, directory=validation_dir)
+    assert path.name == f"{name}.quick.json"
+    raw = json.loads(path.read_text())
+    assert raw["experiment"] == name and raw["complete"] is True and raw["tflmini_version"] == tflmini.__version__
+    assert raw["parameters"] == get_experiment(name).parameters(quick=True) and raw["parameters"]["quick"] is True
+    data = VALIDATION[name](path)
+    assert len(data["rows"]) >= 2
+    with pytest.raises(ValueError, match="tflmini.results.load"):
+        load(name, quick=True, directory=validation_dir)
+
+
+@pytest.mark.parametrize("name", sorted(VALIDATION))
+def test_cached_validation_files_hold_the_parameters_of_the_code(name):
+    """``python -m tflmini.experiments run NAME`` reruns the cached file's grid with its seeds: same parameters,
+    at the place the loaders read (data/NAME.json)."""
+    path = result_path(name)
+    assert path == ROOT / "data" / f"{name}.json"
+    raw = json.loads(path.read_text())
+    assert raw["experiment"] == name
+    assert raw["parameters"] == get_experiment(name).parameters()
+
+
+def test_validation_transfer_resumes_and_other_options_are_refused(validation_dir, tmp_path):
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    out = tmp_path / "resumed.json"
+    out.write_text(result_path("validation_transfer", quick=True, directory=validation_dir).read_text())
+    cli = [sys.executable, "-m", "tflmini.experiments", "run"]
+    # every (width, rho) group is already in the file: nothing is sampled again
+    proc = subprocess.run(cli + ["validation_transfer", "--quick", "--resume", "--no-progress", "--out", str(out)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "resuming: 8 rows kept" in proc.stdout
+    assert len(load_validation_transfer(out, require_complete=True)["rows"]) == 8
+    for args, message in ((["validation_relu", "--quick", "--resume"], "cannot resume"),
+                          (["validation_relu", "--quick", "--theory-only"], "no separate theory part"),
+                          (["gamma_sweep", "--resume"], "cannot resume")):
+        bad = subprocess.run(cli + args, capture_output=True, text=True, env=env)
+        assert bad.returncode != 0 and message in bad.stderr, bad.stderr
+
+
+def test_validation_run_writes_partial_results(tmp_path):
+    """The file is written after every row, marked incomplete until the run ends."""
+    def interrupted(grid, common, progress=True, on_rows=None):
+        on_rows([{"activation": "erf", "n_hidden": 10, "P": 5, "alpha": 0.5,
+                  "theory": {"Q": 1.0, "gibbs_error": 0.5, "mean_error": 0.4},
+                  "sampler": {k: {"mean": 0.5, "se": 0.01} for k in ("Q", "train_error", "gibbs_error", "mean_error")}}])
+        raise KeyboardInterrupt
+
+    exp = dataclasses.replace(get_experiment("validation_single_network"), rows=interrupted)
+    path = tmp_path / "partial.json"
+    with pytest.raises(KeyboardInterrupt):
+        exp.execute(path, quick=True, progress=False)
+    assert load_validation(path=path)["complete"] is False
+    with pytest.raises(ResultsError, match="partial"):
+        load_validation(path=path, require_complete=True)

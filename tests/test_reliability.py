@@ -114,3 +114,12 @@ def test_no_network_access_at_import_or_use(monkeypatch):
 def test_public_api_is_exported():
     for name in tflmini.__all__:
         assert hasattr(tflmini, name), name
+
+
+def test_lazy_presentation_modules_keep_working():
+    """``tflmini.plots``, ``tflmini.widgets`` and the older ``tflmini.plotting`` load on first use; the
+    compatibility module re-exports the same objects as the package."""
+    assert tflmini.plots.label_axes is tflmini.plotting.label_axes
+    assert callable(tflmini.widgets.transfer_panel) and callable(tflmini.widgets.posterior_panel)
+    with pytest.raises(AttributeError):
+        tflmini.no_such_module

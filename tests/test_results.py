@@ -1,5 +1,5 @@
 """Cached results: the loaders accept well-formed files and refuse missing, corrupted or inconsistent ones
-with a message naming the script that regenerates them."""
+with a message naming the command (a validation experiment) that regenerates them."""
 
 from __future__ import annotations
 
@@ -74,12 +74,12 @@ BROKEN = {
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_inconsistent_files_are_refused(tmp_path, case):
     path = _write(tmp_path, json.dumps(BROKEN[case], allow_nan=True))
-    with pytest.raises(ResultsError, match="validate_single_network.py"):
+    with pytest.raises(ResultsError, match="python -m tflmini.experiments run validation_single_network"):
         load_validation(path=path)
 
 
 def test_missing_and_corrupted_files(tmp_path):
-    with pytest.raises(ResultsError, match="does not exist.*validate_single_network.py"):
+    with pytest.raises(ResultsError, match="does not exist.*tflmini.experiments run validation_single_network"):
         load_validation(path=tmp_path / "absent.json")
     with pytest.raises(ResultsError, match="not readable JSON"):
         load_validation(path=_write(tmp_path, '{"rows": [1, 2'))
@@ -157,6 +157,8 @@ def test_load_validation_transfer_partial_file(tmp_path):
     assert load_validation_transfer(path, require_complete=False)["rows"]
     with pytest.raises(ResultsError, match="partial"):
         load_validation_transfer(path, require_complete=True)
+    with pytest.raises(ResultsError, match="does not exist.*python -m tflmini.experiments run validation_transfer"):
+        load_validation_transfer(tmp_path / "absent.json")
 
 
 def test_load_benchmarks_reads_the_cached_file_and_refuses_a_broken_one(tmp_path):

@@ -48,12 +48,37 @@ def test_lazy_limit_equals_the_matched_prior_control(task):
 
 
 def test_optimal_gamma():
+    # neighbours at gamma = 0 and inf have no logarithm: the grid point is kept
     assert tc.optimal_gamma([0.0, 1.0, np.inf], [0.3, 0.1, 0.2]) == (1.0, 0.1)
     assert tc.optimal_gamma([0.0, np.inf], [np.nan, 0.2]) == (np.inf, 0.2)
     g, e = tc.optimal_gamma([0.0, 1.0], [np.nan, np.nan])
     assert np.isnan(g) and np.isnan(e)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="gammas and errors"):
         tc.optimal_gamma([0.0, 1.0], [0.1])
+
+
+def test_optimal_gamma_recovers_the_minimum_of_a_parabola_in_log_gamma():
+    gammas = np.r_[0.0, np.geomspace(0.01, 100.0, 9), np.inf]
+    g_true, e_true = 0.37, 0.2
+    errors = e_true + 0.05 * np.log(np.where(np.isfinite(gammas) & (gammas > 0), gammas, 1.0) / g_true) ** 2
+    errors[0], errors[-1] = 0.5, 0.6  # the ends are not on the parabola
+    g, e = tc.optimal_gamma(gammas, errors)
+    assert g == pytest.approx(g_true, rel=1e-9) and e == pytest.approx(e_true, rel=1e-9)
+    assert g not in gammas  # between grid points
+    # a NaN neighbour: no refinement, the grid point is kept
+    i = int(np.argmin(errors))
+    holed = errors.copy()
+    holed[i + 1] = np.nan
+    assert tc.optimal_gamma(gammas, holed) == (gammas[i], errors[i])
+
+
+def test_optimal_gamma_does_not_refine_the_ends():
+    gammas = np.geomspace(0.1, 10.0, 5)
+    rising = 0.1 + np.log(gammas) ** 2 + np.log(gammas)  # minimum of the parabola below the grid
+    assert tc.optimal_gamma(gammas, np.r_[0.0, 1.0, 2.0, 3.0, 4.0]) == (0.1, 0.0)
+    assert tc.optimal_gamma(gammas, np.r_[4.0, 3.0, 2.0, 1.0, 0.5]) == (10.0, 0.5)
+    assert tc.optimal_gamma(np.r_[0.0, gammas], np.r_[0.05, rising]) == (0.0, 0.05)
+    assert tc.optimal_gamma(np.r_[gammas, np.inf], np.r_[rising + 1.0, 0.05]) == (np.inf, 0.05)
 
 
 def test_predictor_terms_add_up(task, curve):

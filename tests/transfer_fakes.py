@@ -1,4 +1,4 @@
-"""Inputs shared by the tests of tflmini.transfer_curves and tflmini.transfer_plots: the fixtures ``task`` (a small
+"""Inputs shared by the tests of tflmini.transfer_curves and tflmini.plots.transfer: the fixtures ``task`` (a small
 transfer task) and ``curve`` (its theory along a few couplings), imported by both test modules, and a fake cached
 ``transfer_decomposition`` result."""
 

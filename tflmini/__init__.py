@@ -2,8 +2,8 @@
 
 Kernels -> single-network kernel renormalization -> Franz-Parisi transfer -> sampler of finite
 Bayesian networks -> tasks -> curves, cached results and their analysis (``curves``, ``transfer_curves``,
-``results``, ``accuracy``, ``real_data``) -> plotting and widgets. Computation never imports a plotting or
-widgets module (``tests/test_layering.py``). See the book for the derivations.
+``results``, ``accuracy``, ``real_data``) -> figures (``plots``) and slider panels (``widgets``). Computation
+never imports a plotting or widgets module (``tests/test_layering.py``). See the book for the derivations.
 """
 
 from .kernels import ACTIVATIONS, get_activation, nngp_diagonal, nngp_kernel
@@ -37,9 +37,9 @@ __all__ = [
     "__version__",
 ]
 
-# Modules that import Matplotlib or ipywidgets are loaded on first use: ``tflmini.plotting``,
-# ``tflmini.widgets`` (``import tflmini`` alone stays light).
-_LAZY_MODULES = ("plotting", "widgets")
+# Modules that import Matplotlib or ipywidgets are loaded on first use: ``tflmini.plots``,
+# ``tflmini.widgets`` and the older name ``tflmini.plotting`` (``import tflmini`` alone stays light).
+_LAZY_MODULES = ("plots", "widgets", "plotting")
 
 
 def __getattr__(name):

@@ -1,7 +1,7 @@
 r"""Accuracy of the theory against sampled networks: relative deviations, tables of points, power-law fits.
 
 Analysis helpers for the accuracy atlas (:mod:`tflmini.experiments.atlas`, whose tables they read) and its
-figures (:mod:`tflmini.accuracy_plots`): :func:`relative_deviation` (sampled minus theory over theory, with its
+figures (:mod:`tflmini.plots.accuracy`): :func:`relative_deviation` (sampled minus theory over theory, with its
 standard error), :func:`select` (rows of a table by column values), :func:`combine_points` (points at the
 same coordinates merged, scatter between them included) and :func:`fit_power_law` (finite-size scaling).
 """
@@ -126,8 +126,3 @@ def fraction_within(dev, dev_se, n_se=2.0):
     if count == 0:
         return float("nan"), 0
     return float(np.mean(np.abs(dev[ok]) <= n_se * dev_se[ok])), count
-
-
-# -- the transfer validation (``data/validation_transfer.json``) ------------------------------------
-
-VALIDATION_TRANSFER = ("validation_transfer.json", "scripts/validate_transfer.py")

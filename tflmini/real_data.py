@@ -1,5 +1,5 @@
 r"""Computations of the real-data chapter of the book (scikit-learn digits); the figures and the slider panel
-are in :mod:`tflmini.real_data_plots`.
+are in :mod:`tflmini.plots.real_data`.
 
 Nothing here samples networks; sampled networks come from the cached experiments ``digits_gamma_sweep``,
 ``digits_relatedness_sweep``, ``digits_width_effect`` and ``digits_source_size``

@@ -1,24 +1,24 @@
-r"""Cached simulation results of the validation scripts: loading, checking, grouping.
+r"""Cached simulation results of the validation runs: loading, checking, grouping.
 
 The book never samples networks while it is built: long runs of :class:`~tflmini.BayesianNetworkSampler`
-are done by the scripts in ``scripts/``, which write JSON files into ``data/``; the chapters load them
-here. Each loader checks the file before anything is plotted, and a missing, truncated or corrupted
+are done by the validation experiments (:mod:`tflmini.experiments.validation`, run with
+``python -m tflmini.experiments run NAME``), which write JSON files ``data/NAME.json``; the chapters load
+them here. Each loader checks the file before anything is plotted, and a missing, truncated or corrupted
 file raises :class:`ResultsError` with the command that produces it.
 
 Files
-    ``validation_single_network.json`` (``scripts/validate_single_network.py``): kernel-renormalization
+    ``validation_single_network.json`` (experiment ``validation_single_network``): kernel-renormalization
     theory and sampled finite networks over widths :math:`N_1` and loads :math:`\alpha = P/N_1`;
     :func:`load_validation` and :func:`validation_series`.
 
-    ``validation_relu.json`` (``scripts/validate_relu.py``): the same comparison for ReLU networks, whose
-    theory has the readout-sum term of a nonzero-mean activation; each row also holds the theory without
-    that term (``theory_without_mean_term``); :func:`load_validation`.
+    ``validation_relu.json`` (experiment ``validation_relu``): the same comparison for ReLU networks, whose
+    theory has the readout-sum term of a nonzero-mean activation; :func:`load_validation`.
 
-    ``accuracy_input_dimension.json`` (``scripts/accuracy_input_dimension.py``): the same comparison
+    ``accuracy_input_dimension.json`` (experiment ``accuracy_input_dimension``): the same comparison
     at fixed :math:`N_1` and :math:`P` as the input dimension :math:`N_0` varies, with the alignment of
     the sampled first-layer weights to the teacher; :func:`load_input_dimension`.
 
-    ``validation_transfer.json`` (``scripts/validate_transfer.py``): Franz-Parisi theory and sampled
+    ``validation_transfer.json`` (experiment ``validation_transfer``): Franz-Parisi theory and sampled
     source-target pairs over couplings, widths and relatedness; :func:`load_validation_transfer`,
     :func:`validation_groups`, :func:`validation_zscores`.
 
@@ -53,12 +53,14 @@ __all__ = [
     "load_benchmarks",
 ]
 
-#: Name of a cached result -> (file name in ``data/``, script that writes it).
-VALIDATION_FILES = {
-    "validation_single_network": ("validation_single_network.json", "scripts/validate_single_network.py"),
-    "validation_relu": ("validation_relu.json", "scripts/validate_relu.py"),
-    "accuracy_input_dimension": ("accuracy_input_dimension.json", "scripts/accuracy_input_dimension.py"),
-}
+def _run_command(name):
+    """The command that writes ``data/<name>.json``: the validation experiment ``name``."""
+    return f"python -m tflmini.experiments run {name}"
+
+
+#: Name of a cached result -> (file name in ``data/``, command that writes it).
+VALIDATION_FILES = {name: (f"{name}.json", _run_command(name))
+                    for name in ("validation_single_network", "validation_relu", "accuracy_input_dimension")}
 
 THEORY_KEYS = ("Q", "gibbs_error", "mean_error")
 SAMPLER_KEYS = ("Q", "train_error", "gibbs_error", "mean_error")
@@ -77,9 +79,9 @@ def data_directory() -> Path:
 def _resolve(name, path):
     if name not in VALIDATION_FILES:
         raise ValueError(f"unknown cached result {name!r}; choose one of {sorted(VALIDATION_FILES)}")
-    filename, script = VALIDATION_FILES[name]
+    filename, hint = VALIDATION_FILES[name]
     path = Path(path) if path is not None else data_directory() / filename
-    return path, f"python {script}"
+    return path, hint
 
 
 def _read_json_object(path, hint):
@@ -313,21 +315,21 @@ def load_input_dimension(*, path=None):
 
 # -- the transfer validation (``data/validation_transfer.json``) ------------------------------------
 
-VALIDATION_TRANSFER = ("validation_transfer.json", "scripts/validate_transfer.py")
+#: (file name in ``data/``, command that writes it) of the transfer validation.
+VALIDATION_TRANSFER = ("validation_transfer.json", _run_command("validation_transfer"))
 
 
 def load_validation_transfer(path=None, *, require_complete=False):
-    """Theory vs sampler for the transfer protocol, as written by ``scripts/validate_transfer.py``
-    (``data/validation_transfer.json``).
+    """Theory vs sampler for the transfer protocol, as written by the experiment ``validation_transfer``
+    (``data/validation_transfer.json``; ``python -m tflmini.experiments run validation_transfer``).
 
     Returns the file's dict (``parameters``, ``rows``, ...) plus ``path``; each row's ``gamma`` becomes a
     float (``"inf"`` -> ``numpy.inf``). ``require_complete`` refuses a file whose run has not finished
     (``"complete": false``). Raises :class:`~tflmini.results.ResultsError` (with the command that produces
     the file) for a missing, corrupted, incomplete or empty file.
     """
-    name, script = VALIDATION_TRANSFER
+    name, hint = VALIDATION_TRANSFER
     path = Path(path) if path is not None else data_directory() / name
-    hint = f"python {script}"
     data = _read_json(path, hint)
     if require_complete and data.get("complete") is False:
         raise ResultsError(f"{path} is a partial result (its run has not finished); wait for it or rerun: {hint}")

@@ -1,8 +1,11 @@
-r"""The Franz-Parisi theory of transfer between two one-hidden-layer networks (proportional limit).
+r"""The Franz-Parisi theory of transfer between two one-hidden-layer networks (proportional limit): the
+estimator :class:`FranzParisiTransfer` (fit, predictions, test errors).
 
 Book: chapter 5 (``book/ch05_franz_parisi.md``: the protocol, Eqs. ``ch05-target-posterior`` and
 ``ch05-weight-stats``) and chapter 6 (``book/ch06_transfer_theory.md``: the action, Eq. ``ch06-phi``; the
-predictor, Eqs. ``ch06-mean`` and ``ch06-var``; the test errors, Eq. ``ch06-test-error``).
+predictor, Eqs. ``ch06-mean`` and ``ch06-var``, split by proposition ``ch06-prop-split``; the source
+variance, proposition ``ch06-prop-source-variance``; the test errors, Eqs. ``ch06-test-error`` and
+``ch06-single-source``).
 
 Protocol (book Eqs. ``ch05-source-posterior`` and ``ch05-target-posterior``). A source network :math:`(W_s, v_s)` is drawn
 from its posterior on :math:`(X_s, y_s)`; a target network, given the frozen source, has posterior
@@ -15,16 +18,9 @@ from its posterior on :math:`(X_s, y_s)`; a target network, given the frozen sou
 Observables are averaged over the target posterior, then over the source (quenched). With replicas
 (:math:`n\to0`, replica symmetry) and Gaussian equivalence given the readouts, the order parameters
 :math:`Q_t = |v_t|^2/N_1`, :math:`Q_{tt} = v_t^a\cdot v_t^b/N_1`, :math:`Q_{st} = v_s\cdot v_t/N_1`
-make stationary the action
-
-.. math::
-
-   \phi = \tfrac12\Big[\log(Q_t - Q_{tt}) + \frac{Q_{tt} - Q_{st}^2/Q_s}{Q_t - Q_{tt}} - \lambda_1 Q_t\Big]
-        - \tfrac{1}{2N_1}\Big[\log\det D + \mathrm{Tr}\,D^{-1}B + \tilde y^\top D^{-1}\tilde y\Big],
-
-:math:`D = Q_t K_{tt} - Q_{tt}K_\times + TI`, :math:`B = Q_{tt}K_\times - Q_{st}^2 R`,
-:math:`R = K_{ts}G_{ss}^{-1}K_{st}`, :math:`\tilde y = y_t - Q_{st}K_{ts}G_{ss}^{-1}y_s`,
-:math:`G_{ss} = Q_sK_{ss} + TI`, while :math:`Q_s` is the single-network saddle on the source data.
+make stationary the action :math:`\phi` (:mod:`tflmini.transfer_action`: weight statistics, kernels, action;
+:mod:`tflmini.transfer_saddle`: its stationary point), while :math:`Q_s` is the single-network saddle on the
+source data. The public names of those two modules are re-exported here.
 """
 
 from __future__ import annotations
@@ -38,281 +34,12 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from ._validation import check_matrix, check_nonnegative, check_positive, check_same_dim, check_targets, check_width
 from .kernels import get_activation, nngp_diagonal, nngp_kernel
 from .renormalization import ConvergenceError, KernelSpectrum, solve_kr_saddle
+from .transfer_action import (TransferKernels, _admissible, coupled_weight_statistics, transfer_action,
+                              transfer_kernels)
+from .transfer_saddle import solve_transfer_saddle
 
 __all__ = ["coupled_weight_statistics", "TransferKernels", "transfer_action", "solve_transfer_saddle",
            "FranzParisiTransfer"]
-
-
-def coupled_weight_statistics(gamma, lambda0=1.0):
-    r"""Per-unit first-layer weight statistics of the source and the coupled target replicas (book Eq.
-    ``ch05-weight-stats``, from the conditional prior of Eq. ``ch05-conditional-prior``).
-
-    With :math:`w_s\sim\mathcal N(0, 1/\lambda_0)` and :math:`w_t\,|\,w_s\sim
-    \mathcal N(\gamma w_s/(\lambda_0+\gamma),\ 1/(\lambda_0+\gamma))` (independently per replica):
-
-    - ``c_ss`` :math:`= 1/\lambda_0`,
-    - ``c_st`` :math:`= \gamma/(\lambda_0(\lambda_0+\gamma))`,
-    - ``c_tt`` :math:`= \gamma^2/(\lambda_0(\lambda_0+\gamma)^2) + 1/(\lambda_0+\gamma)`,
-    - ``c_x`` :math:`= \gamma^2/(\lambda_0(\lambda_0+\gamma)^2)` (two target replicas).
-
-    ``gamma = inf`` gives the exact limit ``c_st = c_tt = c_x = 1/lambda0`` (frozen features).
-    """
-    gamma = check_nonnegative(gamma, "gamma", allow_inf=True)
-    lambda0 = check_positive(lambda0, "lambda0")
-    c_ss = 1.0 / lambda0
-    if np.isinf(gamma):
-        return {"c_ss": c_ss, "c_st": c_ss, "c_tt": c_ss, "c_x": c_ss}
-    r = gamma / (lambda0 + gamma)  # regression coefficient of w_t on w_s
-    c_x = r * r / lambda0
-    return {"c_ss": c_ss, "c_st": r / lambda0, "c_tt": c_x + 1.0 / (lambda0 + gamma), "c_x": c_x}
-
-
-@dataclass(frozen=True)
-class TransferKernels:
-    r"""Target-side matrices at one coupling (book: the four kernels of definition ``ch06-def-kernels``
-    and the blocks of Eq. ``ch06-blocks``): ``K_tt``, ``K_x`` (Pt, Pt), ``K_st`` (Ps, Pt),
-    ``R`` :math:`= K_{ts}G_{ss}^{-1}K_{st}` (Pt, Pt), ``r`` :math:`= K_{ts}G_{ss}^{-1}y_s` (Pt,),
-    and the weight statistics ``stats``."""
-
-    K_tt: np.ndarray
-    K_x: np.ndarray
-    K_st: np.ndarray
-    R: np.ndarray
-    r: np.ndarray
-    stats: dict
-
-
-def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0, activation):
-    """Build :class:`TransferKernels` (book definition ``ch06-def-kernels``, with the weight statistics of
-    Eq. ``ch05-weight-stats``; ``R`` and ``r`` enter ``B`` and ``y~`` of Eq. ``ch06-blocks``). Cost: kernels
-    plus two Ps x Ps x Pt products."""
-    st = coupled_weight_statistics(gamma, lambda0)
-    K_tt = nngp_kernel(X_t, var1=st["c_tt"], activation=activation)
-    K_x = nngp_kernel(X_t, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"], activation=activation)
-    K_st = nngp_kernel(X_s, X_t, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=activation)
-    U, k = source_spectrum.eigvecs, source_spectrum.eigvals
-    proj = U.T @ K_st  # (Ps, Pt)
-    w = 1.0 / (Q_s * k + temperature)
-    R = proj.T @ (proj * w[:, None])
-    r = proj.T @ (w * source_spectrum.y_proj)
-    return TransferKernels(K_tt, K_x, K_st, 0.5 * (R + R.T), r, st)
-
-
-def _entropy_terms(theta, Q_s, lambda1):
-    r"""Readout entropy :math:`E = \frac12[\log\Delta + m/\Delta - \lambda_1 Q_t]` (the first bracket of book Eq.
-    ``ch06-phi``, from Eq. ``ch06-det-q``), its gradient and Hessian,
-    :math:`\Delta = Q_t - Q_{tt}`, :math:`m = Q_{tt} - Q_{st}^2/Q_s`."""
-    Q_t, Q_tt, Q_st = theta
-    d = Q_t - Q_tt
-    m = Q_tt - Q_st**2 / Q_s
-    val = 0.5 * (np.log(d) + m / d - lambda1 * Q_t)
-    grad = np.array([0.5 * (1 / d - m / d**2 - lambda1), m / (2 * d**2), -Q_st / (Q_s * d)])
-    hess = np.array(
-        [
-            [0.5 * (-1 / d**2 + 2 * m / d**3), -m / d**3, Q_st / (Q_s * d**2)],
-            [-m / d**3, 0.5 * (1 / d**2 + 2 * m / d**3), -Q_st / (Q_s * d**2)],
-            [Q_st / (Q_s * d**2), -Q_st / (Q_s * d**2), -1 / (Q_s * d)],
-        ]
-    )
-    return val, grad, hess
-
-
-def _data_terms(theta, tk, y_t, temperature, order=2):
-    r"""Data part (second bracket of book Eq. ``ch06-phi``, from Eqs. ``ch06-det-g`` and ``ch06-quadratic``)
-    :math:`\Lambda = \log\det D + \mathrm{Tr}\,D^{-1}J + \tilde y^\top D^{-1}\tilde y`
-    (:math:`J = D + B = Q_tK_{tt} + TI - Q_{st}^2R`, so :math:`\Lambda` equals the bracket of the
-    action up to the constant :math:`P_t`), with gradient and Hessian in (Q_t, Q_tt, Q_st).
-
-    Derivatives with :math:`S = D^{-1}`, :math:`e = S\tilde y`, :math:`A_a = S\,\partial_aD`:
-    :math:`\partial_a\Lambda = \mathrm{Tr}[(S - SJS - ee^\top)\partial_aD] + \mathrm{Tr}\,S\partial_aJ + 2\partial_a\tilde y^\top e`,
-    :math:`\partial_a\partial_b\Lambda = -\mathrm{Tr}A_aA_b + 2\mathrm{Tr}A_aSJA_b - \mathrm{Tr}(SJ_bA_a) - \mathrm{Tr}(SJ_aA_b)
-    + \mathrm{Tr}\,S\partial_a\partial_bJ + 2e^\top\partial_aD\,S\,\partial_bD\,e - 2\tilde y_b^\top S\partial_aD e
-    - 2\tilde y_a^\top S\partial_bDe + 2\tilde y_a^\top S\tilde y_b`.
-    """
-    Q_t, Q_tt, Q_st = theta
-    P = y_t.shape[0]
-    D = Q_t * tk.K_tt - Q_tt * tk.K_x
-    D[np.diag_indices(P)] += temperature
-    c, info = sla.lapack.dpotrf(D, lower=False, clean=True)
-    if info != 0:
-        raise np.linalg.LinAlgError("D is not positive definite")
-    logdet = 2.0 * np.sum(np.log(np.diag(c)))
-    S, info = sla.lapack.dpotri(c, lower=False)
-    S = np.triu(S) + np.triu(S, 1).T
-    yt = y_t - Q_st * tk.r
-    e = S @ yt
-    Kt_e, Kx_e = tk.K_tt @ e, tk.K_x @ e
-
-    def tr_prod(X, Y):  # Tr(X Y)
-        return np.einsum("ij,ji->", X, Y)
-
-    if order < 2:
-        # gradient only: with M = S J S every trace is an elementwise sum (two matrix products in all)
-        J = Q_t * tk.K_tt - Q_st**2 * tk.R
-        J[np.diag_indices(P)] += temperature
-        SJ = S @ J
-        M = SJ @ S
-        val = logdet + np.trace(SJ) + yt @ e
-        om_t = np.vdot(S, tk.K_tt) - np.vdot(M, tk.K_tt) - e @ Kt_e
-        om_x = np.vdot(S, tk.K_x) - np.vdot(M, tk.K_x) - e @ Kx_e
-        grad = np.array([om_t + np.vdot(S, tk.K_tt), -om_x, -2 * Q_st * np.vdot(S, tk.R) - 2 * tk.r @ e])
-        return val, grad, None
-    A_t = S @ tk.K_tt
-    A_x = S @ tk.K_x
-    A_R = S @ tk.R
-    SJ = Q_t * A_t + temperature * S - Q_st**2 * A_R
-    val = logdet + np.trace(SJ) + yt @ e
-    # Tr(Omega dD) with Omega = S - SJS - ee^T
-    om_t = np.trace(A_t) - tr_prod(SJ, A_t) - e @ Kt_e
-    om_x = np.trace(A_x) - tr_prod(SJ, A_x) - e @ Kx_e
-    tr_AR = np.trace(A_R)
-    grad = np.array([om_t + np.trace(A_t), -om_x, -2 * Q_st * tr_AR - 2 * tk.r @ e])
-    # dD_a: t -> K_tt, tt -> -K_x, st -> 0;  J_a: t -> K_tt, tt -> 0, st -> -2 Q_st R;  ytilde_a: st -> -r
-    A = {"t": A_t, "tt": -A_x}
-    ASJ = {"t": A_t @ SJ, "tt": -(A_x @ SJ)}
-    SJa = {"t": A_t, "tt": None, "st": -2 * Q_st * A_R}
-    u = {"t": Kt_e, "tt": -Kx_e}  # dD_a e
-    w = {k: S @ v for k, v in u.items()}  # S dD_a e
-    Sr = S @ tk.r
-    names = ("t", "tt", "st")
-    hess = np.zeros((3, 3))
-    for i, a in enumerate(names):
-        for j, b in enumerate(names[i:], start=i):
-            h = 0.0
-            if a in A and b in A:
-                h += -tr_prod(A[a], A[b]) + 2 * tr_prod(ASJ[a], A[b]) + 2 * u[a] @ w[b]
-            if a in A and SJa[b] is not None:
-                h -= tr_prod(SJa[b], A[a])
-            if b in A and SJa[a] is not None:
-                h -= tr_prod(SJa[a], A[b])
-            if a == "st" and b == "st":
-                h += -2 * tr_AR + 2 * tk.r @ Sr  # Tr S d2J and 2 r^T S r
-            # -2 ytilde_b^T S dD_a e - 2 ytilde_a^T S dD_b e, with ytilde_st = -r
-            if b == "st" and a in A:
-                h += 2 * tk.r @ w[a]
-            if a == "st" and b in A:
-                h += 2 * tk.r @ w[b]
-            hess[i, j] = hess[j, i] = h
-    return val, grad, hess
-
-
-def transfer_action(theta, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=0):
-    r"""The action :math:`\phi(Q_t, Q_{tt}, Q_{st})` of book Eq. ``ch06-phi`` (per hidden unit); with ``order``
-    1 or 2 also its gradient and Hessian, returned as a tuple. At ``n_hidden = inf`` only the entropic part
-    is left (book corollary ``ch06-cor-lazy``)."""
-    theta = np.asarray(theta, dtype=np.float64)
-    ev, eg, eh = _entropy_terms(theta, Q_s, lambda1)
-    if np.isinf(n_hidden):
-        out = (ev, eg, eh)
-    else:
-        dv, dg, dh = _data_terms(theta, tk, y_t, temperature, order=order)
-        c = 1.0 / (2 * n_hidden)
-        out = (ev - c * (dv - y_t.shape[0]), eg - c * dg, None if dh is None else eh - c * dh)
-    return out[0] if order == 0 else out[: order + 1]
-
-
-def _admissible(theta, Q_s=np.inf):
-    """Physical region: Q_t > Q_tt (readout fluctuations) and Q_tt >= Q_st^2/Q_s (Cauchy-Schwarz)."""
-    Q_t, Q_tt, Q_st = theta
-    return Q_t > 0 and Q_t - Q_tt > 0 and Q_tt - Q_st**2 / Q_s >= -1e-12 * Q_t
-
-
-def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start=None, hessian=None, tol=1e-10,
-                          max_iter=100):
-    r"""Find the stationary point of :math:`\phi(Q_t, Q_{tt}, Q_{st})` (book Eq. ``ch06-phi``, theorem
-    ``ch06-thm-action``; a saddle, see the book's section "The stationary point is a saddle").
-
-    Broyden's secant method, backtracking to stay in the physical region
-    (:math:`Q_t > Q_{tt} \ge Q_{st}^2/Q_s`, :math:`D` positive definite) and to decrease
-    :math:`|\nabla\phi|`: it starts from a ``hessian`` of a nearby problem (a warm start, e.g. the
-    previous coupling of a slider) or else from the analytic Hessian at the start, and then each step
-    costs one gradient (a Cholesky factorization and two matrix products) instead of the five products
-    of an exact Hessian. If that does not converge, Newton's method with the analytic Hessian takes over. A cold start uses the single-network saddle of
-    the target data with the target kernel, :math:`(Q_t, Q_{tt}, Q_{st}) = (Q^*_{K_{tt}}, 0, 0)`.
-
-    Returns ``(theta, info)`` with theta = (Q_t, Q_tt, Q_st); info gives the method, the number of
-    steps, the residual (max-norm of the gradient) and the Hessian at the solution with its
-    eigenvalues (the signature of the saddle; after Broyden steps, the secant approximation of it).
-    Raises :class:`ConvergenceError` on failure.
-    """
-    if np.isinf(n_hidden):
-        return np.array([1.0 / lambda1, 0.0, 0.0]), {"method": "exact (infinite width)", "iterations": 0,
-                                                    "residual": 0.0, "hessian": None, "hessian_eigenvalues": None}
-    if start is None:
-        # cold start: the single-network saddle on the target data with the target kernel K_tt
-        Q_t0, _ = solve_kr_saddle(KernelSpectrum.from_kernel(tk.K_tt, y_t), n_hidden, temperature, lambda1)
-        start = (Q_t0, 0.0, 0.0)
-    theta = np.array(start, dtype=np.float64)
-    if not _admissible(theta, Q_s):
-        raise ValueError(f"start must satisfy Q_t > 0, Q_t > Q_tt and Q_tt >= Q_st^2/Q_s, got {theta}")
-
-    def gradient(th, order):
-        if not _admissible(th, Q_s):
-            return None
-        try:
-            out = transfer_action(th, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=order)
-        except np.linalg.LinAlgError:
-            return None
-        return out[1:] if all(np.all(np.isfinite(x)) for x in out[1:]) else None
-
-    def done(th, g, h, steps, method):
-        h = gradient(th, 2)[1] if h is None else h
-        return th, {"method": method, "iterations": steps, "residual": float(np.max(np.abs(g))),
-                    "hessian": h, "hessian_eigenvalues": np.linalg.eigvalsh(h).tolist()}
-
-    method = "Broyden (secant) updates from a warm start"
-    first = None
-    if hessian is None:  # cold start: one exact Hessian, then secant updates (each step costs one gradient)
-        first = gradient(theta, 2)
-        if first is not None:
-            hessian, method = first[1], "Broyden (secant) updates from the exact Hessian at the start"
-    if hessian is not None:
-        out = first if first is not None else gradient(theta, 1)
-        if out is not None:
-            th, g, H = theta, out[0], np.array(hessian, dtype=np.float64)
-            for it in range(min(30, max_iter)):
-                if np.max(np.abs(g)) < tol:  # the secant Hessian is kept for the next warm start
-                    return done(th, g, H, it, method)
-                try:
-                    step = -np.linalg.solve(H, g)
-                except np.linalg.LinAlgError:
-                    break
-                t = 1.0
-                for _ in range(20):
-                    nxt = gradient(th + t * step, 1)
-                    if nxt is not None and np.linalg.norm(nxt[0]) < np.linalg.norm(g):
-                        break
-                    t *= 0.5
-                else:
-                    break
-                dth, dg = t * step, nxt[0] - g
-                H = H + np.outer(dg - H @ dth, dth) / (dth @ dth)
-                th, g = th + dth, nxt[0]
-    # exact Newton, from the start (whose gradient and Hessian a cold start has already evaluated)
-    cur = first if first is not None else gradient(theta, 2)
-    if cur is None:
-        raise ConvergenceError(f"transfer saddle: the action is not defined at the start {theta}")
-    for it in range(max_iter + 1):
-        g, h = cur
-        res = float(np.max(np.abs(g)))
-        norm = float(np.linalg.norm(g))
-        if res < tol:
-            return done(theta, g, h, it, "Newton with analytic Hessian")
-        try:
-            step = np.linalg.solve(h, g)
-        except np.linalg.LinAlgError:
-            step = 1e-2 * g
-        t = 1.0
-        for _ in range(50):
-            cand = theta - t * step
-            nxt = gradient(cand, 2)
-            if nxt is not None and np.linalg.norm(nxt[0]) < norm:
-                break
-            t *= 0.5
-        else:
-            raise ConvergenceError(f"transfer saddle: no admissible Newton step from {theta} (residual {res:.3g})")
-        theta, cur = cand, nxt
-    raise ConvergenceError(f"transfer saddle not converged after {max_iter} Newton steps: residual {res:.3g} at {theta}")
 
 
 @dataclass(frozen=True)

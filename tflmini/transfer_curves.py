@@ -12,7 +12,8 @@ Theory along the coupling
     whose first-layer prior variance equals the target's marginal variance :math:`c_{tt}(\gamma)`, i.e.
     :class:`~tflmini.KernelRenormalization` with :math:`\lambda_0 = 1/c_{tt}(\gamma)`. It removes the part of
     the effect of :math:`\gamma` that is a change of prior, not a transfer of information.
-    :func:`optimal_gamma`: the coupling of lowest error on a grid.
+    :func:`optimal_gamma`: the coupling of lowest error along a curve (refined by a parabola in
+    :math:`\log\gamma` between grid points).
 
 Reading the theory
     :func:`predictor_terms` splits the target's mean predictor into the source's prediction carried over by
@@ -21,7 +22,7 @@ Reading the theory
     cached ``transfer_decomposition`` experiment; :func:`validation_theory_curves` recomputes the theory of
     ``data/validation_transfer.json`` (:func:`tflmini.results.load_validation_transfer`) on a dense grid.
 
-The figures of these curves are in :mod:`tflmini.transfer_plots`.
+The figures of these curves are in :mod:`tflmini.plots.transfer`.
 """
 
 from __future__ import annotations
@@ -171,9 +172,28 @@ def theory_along_gamma(task, n_hidden, gammas, *, temperature=0.05, lambda0=1.0,
 
 
 def optimal_gamma(gammas, errors):
-    r"""``(gamma_star, error_star)``: the coupling of lowest error on the grid (NaNs ignored; ``(nan, nan)``
-    if every error is NaN). The grid includes its ends, so :math:`\gamma^* = 0` means "do not couple" and
-    :math:`\gamma^*=\infty` "freeze the source features"."""
+    r"""``(gamma_star, error_star)``: the coupling of lowest error along a curve, refined between grid points.
+
+    The grid point :math:`i` of lowest error (NaNs ignored) is the estimate, unless it is an interior minimum
+    whose two neighbours are finite, positive couplings with finite errors: then a parabola in
+    :math:`x = \log\gamma` through the three points :math:`(x_{i-1}, x_i, x_{i+1})`,
+
+    .. math::
+
+        E(x) \approx a\,(x - x_i)^2 + b\,(x - x_i) + c,
+
+    gives, if it is convex (:math:`a > 0`), the refined minimum
+
+    .. math::
+
+        \gamma^* = \gamma_i\,\exp(\Delta), \quad \Delta = \operatorname{clip}\Big(-\frac{b}{2a},\,
+        x_{i-1} - x_i,\, x_{i+1} - x_i\Big), \qquad E^* = \min\Big(E_i,\, c - \frac{b^2}{4a}\Big).
+
+    A minimum at an end of the grid is not refined: :math:`\gamma^* = 0` means "do not couple" and
+    :math:`\gamma^*=\infty` "freeze the source features" (a neighbour at :math:`\gamma = 0` or
+    :math:`\infty` has no logarithm either). ``(nan, nan)`` if every error is NaN; ``ValueError`` if
+    ``gammas`` and ``errors`` differ in shape.
+    """
     gammas = np.asarray(gammas, dtype=np.float64)
     errors = np.asarray(errors, dtype=np.float64)
     if gammas.shape != errors.shape:
@@ -181,7 +201,15 @@ def optimal_gamma(gammas, errors):
     if not np.any(np.isfinite(errors)):
         return np.nan, np.nan
     i = int(np.nanargmin(errors))
-    return float(gammas[i]), float(errors[i])
+    g, e = float(gammas[i]), float(errors[i])
+    if 0 < i < gammas.size - 1 and np.all(np.isfinite(errors[i - 1:i + 2])) and gammas[i - 1] > 0 \
+            and np.isfinite(gammas[i + 1]):
+        x = np.log(gammas[i - 1:i + 2])
+        a, b, c = np.polyfit(x - x[1], errors[i - 1:i + 2], 2)
+        if a > 0:
+            dx = float(np.clip(-b / (2 * a), x[0] - x[1], x[2] - x[1]))
+            g, e = float(np.exp(x[1] + dx)), float(min(e, c - b * b / (4 * a)))
+    return g, e
 
 
 # -- reading the theory -------------------------------------------------------------------------------
@@ -233,7 +261,7 @@ def validation_theory_curves(data, gammas=None):
             if not np.allclose(stored, again, rtol=1e-5, atol=1e-7):
                 raise ResultsError(f"{data['path']}: the theory stored for N1={n1}, rho={rho} ({key}: {stored}) differs "
                                    f"from the theory recomputed now ({again}); regenerate the file with: "
-                                   f"python {VALIDATION_TRANSFER[1]}")
+                                   f"{VALIDATION_TRANSFER[1]}")
         out[(n1, rho)] = curve
     return out
 

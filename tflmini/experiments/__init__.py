@@ -3,9 +3,12 @@
 Command line: ``python -m tflmini.experiments list``, ``python -m tflmini.experiments run NAME [--quick]
 [--theory-only]``. Results are cached as JSON under ``data/experiments/`` (with every parameter, the seed
 and the package version); the book reads them with :func:`load`, which notices corrupted or stale files.
+The validation runs (:mod:`.validation`: theory vs sampled networks, one row per configuration) write
+``data/<name>.json``, read by the loaders of :mod:`tflmini.results`.
 """
 
-from . import single, sweeps, maps, atlas, decomposition  # noqa: F401,I001  (registers the experiments, in this order)
+# registers the experiments, in this order
+from . import single, sweeps, maps, atlas, decomposition, validation  # noqa: F401,I001
 from ._base import (REGISTRY, Experiment, ExperimentResult, command, default_directory, get_experiment,
                     list_experiments, load, result_path, run)
 from ._cache import CacheError, StaleCacheError, StaleCacheWarning

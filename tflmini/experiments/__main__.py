@@ -1,4 +1,5 @@
-"""Command line: ``python -m tflmini.experiments {list, run NAME [--quick] [--theory-only], findings}``."""
+"""Command line: ``python -m tflmini.experiments {list, run NAME [--quick] [--theory-only] [--resume] [--out PATH],
+findings}``."""
 
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ def main(argv=None):
     r.add_argument("name", help="experiment name, or 'all'")
     r.add_argument("--quick", action="store_true", help="small CI-sized version (written to NAME.quick.json)")
     r.add_argument("--theory-only", action="store_true", help="skip the (slow) simulation part")
-    r.add_argument("--directory", default=None, help="where to write (default: data/experiments)")
+    r.add_argument("--resume", action="store_true",
+                   help="keep the finished part of an interrupted run in the result file when its parameters are "
+                        "the same (validation_transfer)")
+    r.add_argument("--directory", default=None,
+                   help="where to write (default: data/experiments; data/ for the validation runs)")
+    r.add_argument("--out", default=None, help="write the result to this file (one experiment only)")
     r.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1: fastest for these sizes)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     f = sub.add_parser("findings", help="print the table of numbers for each finding from the cached results")
@@ -42,10 +48,22 @@ def main(argv=None):
     for name in names:
         if name not in REGISTRY:
             ap.error(f"unknown experiment {name!r}; choose from: {', '.join(list_experiments())}")
+    if args.out is not None and len(names) > 1:
+        ap.error("--out writes one experiment's result: name one experiment, not 'all'")
+    if args.name != "all":
+        exp = REGISTRY[args.name]
+        if args.theory_only and exp.theory is None:
+            ap.error(f"{args.name} has no separate theory part: run it without --theory-only")
+        if args.resume and not exp.resumable:
+            ap.error(f"{args.name} cannot resume an interrupted run: run it without --resume")
     for name in names:
+        exp = REGISTRY[name]
+        if args.theory_only and exp.theory is None:  # 'all --theory-only': the validation runs have no theory part
+            print(f"{name}: skipped (no separate theory part)", flush=True)
+            continue
         t0 = time.perf_counter()
-        path = run(name, quick=args.quick, theory_only=args.theory_only, directory=args.directory,
-                   progress=not args.no_progress, threads=args.threads)
+        path = run(name, quick=args.quick, theory_only=args.theory_only, directory=args.directory, out=args.out,
+                   resume=args.resume and exp.resumable, progress=not args.no_progress, threads=args.threads)
         print(f"{name}: wrote {path} in {time.perf_counter() - t0:.1f} s", flush=True)
     return 0
 

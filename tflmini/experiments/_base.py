@@ -4,6 +4,10 @@ Each :class:`Experiment` has full parameters and ``quick`` overrides (CI size). 
 ``<directory>/<name>.json`` (``<name>.quick.json`` for the quick size) with the parameters, the seed,
 the package version, timings and both parts; ``load`` validates the file and compares its parameters
 with the code's, so a stale cache is noticed.
+
+An experiment writes its file through its :meth:`Experiment.execute` and names it with
+:meth:`Experiment.result_path`; the validation runs (:mod:`.validation`) override both, keeping the row
+format and the place (``data/``) of the files that :mod:`tflmini.results` reads.
 """
 
 from __future__ import annotations
@@ -47,10 +51,50 @@ class Experiment:
     version: int = 1
     notes: str = field(default="")
 
+    #: Reader of the result file when it is not :func:`load` (the validation runs: a loader of
+    #: :mod:`tflmini.results`), named in the error of :func:`load`.
+    loader = None
+    #: Whether ``run(..., resume=True)`` can keep the finished part of an interrupted run.
+    resumable = False
+
     def parameters(self, quick=False):
         """The parameter dict of the full (or quick) size, with the experiment's version and name."""
         p = _deep_update(self.params, self.quick) if quick else copy.deepcopy(self.params)
         return {"experiment": self.name, "experiment_version": self.version, **p}
+
+    def result_path(self, quick=False, directory=None) -> Path:
+        """``<directory>/<name>.json`` (``<name>.quick.json`` for the quick size); default directory
+        :func:`default_directory`."""
+        return Path(directory or default_directory()) / f"{self.name}{'.quick' if quick else ''}.json"
+
+    def execute(self, path, *, quick=False, theory_only=False, resume=False, progress=True, threads=1):
+        """Run the experiment and write its result file to ``path``; returns ``path``.
+
+        ``theory_only`` skips the simulation part, keeping the simulation of an existing file with the same
+        parameters. ``threads`` caps the BLAS threads (small matrices run fastest single-threaded).
+        """
+        if resume:
+            raise ValueError(f"{self.name!r} cannot resume an interrupted run; run it again")
+        params = self.parameters(quick)
+        record = {"schema": SCHEMA, "experiment": self.name, "title": self.title, "findings": list(self.findings),
+                  "quick": bool(quick), "parameters": params, "seed": params["seed"],
+                  "tflmini_version": _version(), "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                  "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                              "blas_threads": threads},
+                  "timing": {}, "theory": None, "simulation": None}
+        with threadpool_limits(limits=threads):
+            t0 = time.perf_counter()
+            record["theory"] = self.theory(copy.deepcopy(params), progress)
+            record["timing"]["theory_seconds"] = time.perf_counter() - t0
+            if theory_only:
+                old = _previous_simulation(path, params)
+                if old is not None:
+                    record["simulation"], record["timing"]["simulation_seconds"] = old
+            else:
+                t0 = time.perf_counter()
+                record["simulation"] = self.simulation(copy.deepcopy(params), progress)
+                record["timing"]["simulation_seconds"] = time.perf_counter() - t0
+        return write_json(path, record)
 
 
 @dataclass
@@ -81,9 +125,10 @@ def get_experiment(name) -> Experiment:
     return REGISTRY[name]
 
 
-def list_experiments():
-    """Names of the registered experiments, in registration order."""
-    return list(REGISTRY)
+def list_experiments(*, validation_runs=True):
+    """Names of the registered experiments, in registration order; without the validation runs (read by
+    :mod:`tflmini.results`, not :func:`load`) if ``validation_runs`` is false."""
+    return [name for name, exp in REGISTRY.items() if validation_runs or exp.loader is None]
 
 
 def default_directory() -> Path:
@@ -93,8 +138,8 @@ def default_directory() -> Path:
 
 
 def result_path(name, quick=False, directory=None) -> Path:
-    get_experiment(name)
-    return Path(directory or default_directory()) / f"{name}{'.quick' if quick else ''}.json"
+    """Where experiment ``name`` keeps its (full or quick) result: :meth:`Experiment.result_path`."""
+    return get_experiment(name).result_path(quick, directory)
 
 
 def command(name, quick=False, theory_only=False):
@@ -103,34 +148,17 @@ def command(name, quick=False, theory_only=False):
         (" --theory-only" if theory_only else "")
 
 
-def run(name, *, quick=False, theory_only=False, directory=None, progress=True, threads=1):
+def run(name, *, quick=False, theory_only=False, directory=None, out=None, resume=False, progress=True, threads=1):
     """Run an experiment and write its result file; returns the file's path.
 
-    ``theory_only`` skips the simulation part, keeping the simulation of an existing file with the same
-    parameters. ``threads`` caps the BLAS threads (small matrices run fastest single-threaded).
+    The file is ``out`` if given, else :func:`result_path` (in ``directory``). ``theory_only`` skips the
+    simulation part, keeping the simulation of an existing file with the same parameters. ``resume`` keeps
+    the finished part of an interrupted run in that file (the validation runs that support it).
+    ``threads`` caps the BLAS threads (small matrices run fastest single-threaded).
     """
     exp = get_experiment(name)
-    params = exp.parameters(quick)
-    path = result_path(name, quick, directory)
-    record = {"schema": SCHEMA, "experiment": name, "title": exp.title, "findings": list(exp.findings),
-              "quick": bool(quick), "parameters": params, "seed": params["seed"],
-              "tflmini_version": _version(), "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-              "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                          "blas_threads": threads},
-              "timing": {}, "theory": None, "simulation": None}
-    with threadpool_limits(limits=threads):
-        t0 = time.perf_counter()
-        record["theory"] = exp.theory(copy.deepcopy(params), progress)
-        record["timing"]["theory_seconds"] = time.perf_counter() - t0
-        if theory_only:
-            old = _previous_simulation(path, params)
-            if old is not None:
-                record["simulation"], record["timing"]["simulation_seconds"] = old
-        else:
-            t0 = time.perf_counter()
-            record["simulation"] = exp.simulation(copy.deepcopy(params), progress)
-            record["timing"]["simulation_seconds"] = time.perf_counter() - t0
-    return write_json(path, record)
+    path = Path(out) if out is not None else exp.result_path(quick, directory)
+    return exp.execute(path, quick=quick, theory_only=theory_only, resume=resume, progress=progress, threads=threads)
 
 
 def _version():
@@ -159,7 +187,9 @@ def load(name, *, quick=False, directory=None, on_stale="raise", require_simulat
     if on_stale not in ("raise", "warn", "ignore"):
         raise ValueError(f"on_stale must be 'raise', 'warn' or 'ignore', got {on_stale!r}")
     exp = get_experiment(name)
-    path = result_path(name, quick, directory)
+    if exp.loader is not None:
+        raise ValueError(f"{name!r} is a validation run in the format of tflmini.results: read it with {exp.loader}")
+    path = exp.result_path(quick, directory)
     hint = command(name, quick)
     raw = read_json(path, hint)
     if raw["experiment"] != name or bool(raw["quick"]) != bool(quick):

@@ -79,12 +79,17 @@ def from_jsonable(obj, arrays=True):
 
 def write_json(path, record):
     """Write ``record`` atomically (temporary file + rename)."""
+    return write_text(path, json.dumps(to_jsonable(record), indent=1, allow_nan=False) + "\n")
+
+
+def write_text(path, text):
+    """Write ``text`` to ``path`` atomically (temporary file + rename): a reader, or a run interrupted while
+    writing, never sees a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(to_jsonable(record), indent=1, allow_nan=False)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     with os.fdopen(fd, "w") as f:
-        f.write(text + "\n")
+        f.write(text)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions of a new file

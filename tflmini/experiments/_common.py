@@ -26,11 +26,8 @@ SYNTHETIC = {"dataset": "synthetic", "n_features": 50, "teacher": "erf", "noise"
 DIGITS = {"dataset": "digits"}
 
 
-as_gamma = as_number  # couplings and widths of experiment parameters ("inf" allowed)
-
-
 def gamma_list(values):
-    return np.array([as_gamma(g) for g in values], dtype=np.float64)
+    return np.array([as_number(g) for g in values], dtype=np.float64)
 
 
 def theory_gammas(spec, extra=()):
@@ -105,25 +102,6 @@ def transfer_curve(task: TransferTask, n_hidden, gammas, p, *, order_parameters=
         for k in ("matched_mean_error", "matched_gibbs_error"):
             out[k][failed] = np.nan
     return out
-
-
-def optimum(gammas, errors):
-    """(gamma*, E(gamma*)) of the lowest error along a curve. An interior minimum between finite positive
-    couplings is refined by a parabola through its three neighbours in log(gamma)."""
-    gammas = np.asarray(gammas, dtype=np.float64)
-    errors = np.asarray(errors, dtype=np.float64)
-    if not np.any(np.isfinite(errors)):
-        return np.nan, np.nan
-    i = int(np.nanargmin(errors))
-    g, e = float(gammas[i]), float(errors[i])
-    if 0 < i < gammas.size - 1 and np.all(np.isfinite(errors[i - 1:i + 2])) and gammas[i - 1] > 0 \
-            and np.isfinite(gammas[i + 1]):
-        x = np.log(gammas[i - 1:i + 2])
-        a, b, c = np.polyfit(x - x[1], errors[i - 1:i + 2], 2)
-        if a > 0:
-            dx = float(np.clip(-b / (2 * a), x[0] - x[1], x[2] - x[1]))
-            g, e = float(np.exp(x[1] + dx)), float(min(e, c - b * b / (4 * a)))
-    return g, e
 
 
 def make_sampler(n_hidden, p, rng, progress):

@@ -19,8 +19,7 @@ import numpy as np
 
 from ._base import command, load
 from ._cache import CacheError, StaleCacheWarning
-from ..transfer_curves import gamma_index
-from ._common import optimum
+from ..transfer_curves import gamma_index, optimal_gamma
 
 METRIC = "mean_error"
 
@@ -85,7 +84,7 @@ def _finding2(res, t):
         for width, c in curves.items():
             if not width.startswith("N1="):
                 continue
-            g_star, e_star = optimum(gam, c[METRIC])
+            g_star, e_star = optimal_gamma(gam, c[METRIC])
             t.rows.append([name, label, width[3:], "theory", _g(g_star), f"{c[METRIC][0]:.4f}", f"{e_star:.4f}",
                            f"{c[METRIC][-1]:.4f}"])
         sim = r.simulation["results"].get(label) if r.simulation else None

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import as_number
+from ..transfer_curves import optimal_gamma
 from ._base import Experiment, register
-from ._common import (as_gamma, gamma_list, loop, make_task, merge, optimum, sample_gammas, subsample,
-                      transfer_curve)
+from ._common import gamma_list, loop, make_task, merge, sample_gammas, subsample, transfer_curve
 from .sweeps import QUICK_SYN, SYN, _SharedSource
 
 
@@ -44,7 +45,7 @@ def _sim_points_theory(p, rhos, gammas, n_target=None):
 
 
 def gamma_rho_theory(p, progress):
-    maps = {f"N1={w}": gamma_rho_map(p, as_gamma(w), progress) for w in p["theory"]["widths"]}
+    maps = {f"N1={w}": gamma_rho_map(p, as_number(w), progress) for w in p["theory"]["widths"]}
     g = gamma_list(p["gammas"])
     return {"metric": p["metric"], "maps": maps, "sim_points": {"rhos": p["sim_rhos"], "gammas": g,
                                                                  p["metric"]: _sim_points_theory(p, p["sim_rhos"], g)}}
@@ -91,7 +92,7 @@ def alpha_rho_theory(p, progress):
             c = transfer_curve(subsample(full, n_target=nt), p["n_hidden"], gammas, p, order_parameters=False)
             e = c[p["metric"]]
             out["E_zero"][i, j], out["E_inf"][i, j] = e[0], e[-1]
-            out["gamma_star"][i, j], out["E_star"][i, j] = optimum(gammas, e)
+            out["gamma_star"][i, j], out["E_star"][i, j] = optimal_gamma(gammas, e)
     return {"metric": p["metric"], "n_targets": Pt, "alpha_targets": np.array(Pt) / p["n_hidden"], "rhos": rhos,
             "n_hidden": p["n_hidden"], "gammas": gammas, **out,
             "benefit_inf": out["E_zero"] - out["E_inf"], "benefit_star": out["E_zero"] - out["E_star"]}

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import as_number
 from ..renormalization import KernelRenormalization
 from ..sampling.sampler import BayesianNetworkSampler
 from ..tasks import make_teacher_task
 from ._base import Experiment, register
-from ._common import MODEL, SYNTHETIC, as_gamma, loop, rng_for
+from ._common import MODEL, SYNTHETIC, loop, rng_for
 
 
 def _task(p, n_max):
@@ -32,7 +33,7 @@ def theory(p, progress):
     task = _task(p, int(max(P.max(), max(n_sim))))
     curves = {}
     for width in loop(p["theory"]["widths"], "widths", progress):
-        n1 = as_gamma(width)
+        n1 = as_number(width)
         c = {"mean_error": [], "gibbs_error": [], "Q": []}
         for n in P:
             kr = KernelRenormalization(n1, p["temperature"], p["lambda0"], p["lambda1"], p["activation"])

@@ -21,11 +21,13 @@ import numpy as np
 from ..datasets import DIGITS_PREPROCESSING, DIGITS_SOURCE, DIGITS_TARGETS, digits_pair_training, ridge_readout
 from ..renormalization import KernelRenormalization
 from ..sampling.sampler import BayesianNetworkSampler
+from .._validation import as_number
 from ..sampling.transfer_sampler import KEYS, SINGLE_SOURCE_KEYS, _averaged_predictor_error
+from ..transfer_curves import optimal_gamma
 from ._base import Experiment, register
-from ._common import (DIGITS, MODEL, QUICK_SAMPLER, SAMPLER, SYNTHETIC, as_gamma, gamma_list, loop, make_sampler,
-                      make_task, merge, optimum, relation_label, relations, rng_for, sample_gammas, subsample,
-                      theory_gammas, transfer_curve)
+from ._common import (DIGITS, MODEL, QUICK_SAMPLER, SAMPLER, SYNTHETIC, gamma_list, loop, make_sampler, make_task,
+                      merge, relation_label, relations, rng_for, sample_gammas, subsample, theory_gammas,
+                      transfer_curve)
 
 SYN = {**SYNTHETIC, **MODEL, "seed": 7, "n_source": 100, "n_target": 30, "n_test": 300, "n_hidden": 100,
        "sampler": SAMPLER}
@@ -79,7 +81,7 @@ def source_theory(p, task, widths):
     S = task.source
     out = {"Q_s": [], "mean_error": [], "gibbs_error": []}
     for w in widths:
-        kr = KernelRenormalization(as_gamma(w), p["temperature"], p["lambda0"], p["lambda1"], p["activation"])
+        kr = KernelRenormalization(as_number(w), p["temperature"], p["lambda0"], p["lambda1"], p["activation"])
         kr.fit(S.X_train, S.y_train)
         out["Q_s"].append(kr.Q_)
         out["mean_error"].append(kr.mean_error(S.X_test, S.y_test))
@@ -129,7 +131,7 @@ def gamma_theory(p, progress):
     for rel in loop(relations(p), "relatedness", progress):
         task = make_task(p, rel)
         curves[relation_label(p, rel)] = {
-            f"N1={w}": transfer_curve(task, as_gamma(w), gammas, p, matched_scratch=True,
+            f"N1={w}": transfer_curve(task, as_number(w), gammas, p, matched_scratch=True,
                                       single_source=bool(p.get("single_source")))
             for w in p["theory"]["widths"]}
         curves[relation_label(p, rel)]["relatedness"] = task.rho
@@ -181,7 +183,7 @@ def relatedness_theory(p, progress):
         task = make_task(p, rel)
         rho.append(task.rho)
         for w in p["theory"]["widths"]:
-            c = transfer_curve(task, as_gamma(w), gammas, p, order_parameters=False,
+            c = transfer_curve(task, as_number(w), gammas, p, order_parameters=False,
                                single_source=bool(p.get("single_source")))
             for k in _curve_metrics(p):
                 curves[f"N1={w}"].setdefault(k, []).append(c[k])
@@ -248,7 +250,7 @@ def width_theory(p, progress):
             c = transfer_curve(task, w, gammas, p, order_parameters=False, single_source=bool(p.get("single_source")))
             for k in _curve_metrics(p):
                 rows[k].append(c[k])
-            g_star, e_star = optimum(gammas, c[p["metric"]])
+            g_star, e_star = optimal_gamma(gammas, c[p["metric"]])
             rows["gamma_star"].append(g_star)
             rows["E_star"].append(e_star)
             rows["E_zero"].append(c[p["metric"]][0])
@@ -328,7 +330,7 @@ def size_theory(p, progress):
             c = transfer_curve(subsample(full, ns, nt), p["n_hidden"], gammas, p, order_parameters=False,
                                single_source=single)
             out["E_zero"][i, j], out["E_inf"][i, j] = c[p["metric"]][0], c[p["metric"]][-1]
-            out["gamma_star"][i, j], out["E_star"][i, j] = optimum(gammas, c[p["metric"]])
+            out["gamma_star"][i, j], out["E_star"][i, j] = optimal_gamma(gammas, c[p["metric"]])
             if single:
                 out["E_single_zero"][i, j], out["E_single_inf"][i, j] = c["single_source_error"][[0, -1]]
     if p.get("source_report"):

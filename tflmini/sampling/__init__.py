@@ -1,5 +1,6 @@
 """Sampling finite Bayesian networks: the collapsed Metropolis-adjusted sampler of one network
-(:mod:`.sampler`), the quenched source -> target protocol (:mod:`.transfer_sampler`), convergence
+(:mod:`.sampler`, built on the collapsed posterior of the first layer, :mod:`.posterior`, and the split-HMC
+chain, :mod:`.hmc`), the quenched source -> target protocol (:mod:`.transfer_sampler`), convergence
 diagnostics (:mod:`.diagnostics`) and exact checks on tiny networks (:mod:`.checks`)."""
 
 from .sampler import BayesianNetworkSampler, CollapsedPosterior, SamplerDivergenceWarning, SamplerResult

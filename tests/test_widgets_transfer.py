@@ -1,4 +1,4 @@
-"""Part II slider panels (tflmini.transfer_widgets): every panel at its slider extremes (gamma 0 and inf,
+"""Part II slider panels (tflmini.widgets.transfer): every panel at its slider extremes (gamma 0 and inf,
 rho 0 and 1, smallest and largest loads and widths) and at random slider combinations, without exceptions and
 without NaN in the drawn figure; the static mode is a stack of PNG frames jslinked to its sliders."""
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from ipywidgets.widgets.widget_link import Link
 
-from tflmini import plotting
-from tflmini import transfer_widgets as TW
+from tflmini.plots import plotted_arrays
+from tflmini.widgets import transfer as TW
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -31,7 +31,7 @@ def _gammas(explorer):
 def _assert_drawn(panel, what):
     assert panel.last_error is None, f"{what}: drawing raised\n{panel.last_error}"
     assert panel.last_data is not None, f"{what}: no data behind the figure"
-    arrays = plotting.plotted_arrays(panel.figure)
+    arrays = plotted_arrays(panel.figure)
     assert arrays, f"{what}: nothing was drawn"
     for arr in arrays:
         assert np.all(np.isfinite(arr)), f"{what}: a plotted array holds NaN or inf"
@@ -175,3 +175,13 @@ def test_static_mode_rejects_bad_grids(explorer):
         TW.transfer_panel(explorer=explorer, static={"rho": [0.0], "gamma": [0.0], "n_hidden": [50]})
     with pytest.raises(ValueError, match="unknown slider"):
         TW.transfer_panel(explorer=explorer, static={"width": [50]})
+
+
+def test_explorer_caches_each_curve_once_and_finds_couplings(explorer):
+    c = explorer.curve(30, 10, 0.5, 25)
+    assert explorer.curve(30, 10, 0.5, 25) is c
+    assert explorer.index(np.inf) == len(explorer.gammas) - 1 and explorer.index(0.0) == 0
+    with pytest.raises(ValueError, match="not on the grid"):
+        explorer.index(0.123)
+    with pytest.raises(ValueError, match="metric"):
+        TW.TransferExplorer(metric="accuracy")

@@ -1,4 +1,6 @@
-r"""Figures of the accuracy atlas (book page "How accurate is the theory?").
+r"""Figures of the accuracy atlas (book page "How accurate is the theory?"): :func:`plot_deviation_map` (relative
+deviations between theory and sampled networks over two parameters) and :func:`plot_finite_size_scaling`
+(their magnitude against :math:`1/N_1`, with a power-law fit).
 
 Data come from :mod:`tflmini.experiments.atlas` (tables of relative deviations between theory and sampled
 networks) and :mod:`tflmini.accuracy` (merged points, power-law fits); the functions here only draw. No NaN
@@ -8,10 +10,9 @@ reaches a figure: points without a finite deviation are dropped.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import TwoSlopeNorm
 
-from .accuracy import combine_points, fit_power_law
-from .plotting import plot_simulation
+from ..accuracy import combine_points, fit_power_law
+from .style import plot_simulation
 
 __all__ = ["plot_deviation_map", "plot_finite_size_scaling"]
 
@@ -22,6 +23,8 @@ def plot_deviation_map(ax, x, y, dev, dev_se, *, vmax=None, cmap="RdBu_r", annot
     one coloured square per distinct point (duplicates merged by :func:`combine_points`), blue where the
     sampled networks lie below the theory, red above, annotated with the value. Tick marks at ``xticks`` /
     ``yticks`` (default: the values present). Returns the scatter (for a colour bar)."""
+    from matplotlib.colors import TwoSlopeNorm
+
     x, y, d, s, _ = combine_points(x, y, dev, dev_se)
     if x.size == 0:
         raise ValueError("no finite atlas points to draw")

@@ -1,5 +1,5 @@
-"""tflmini.transfer_plots: the part II figures (no NaN drawn, labelled axes). The curves they draw are tested
-in test_transfer_curves.py, the cached-result readers in test_results.py."""
+"""tflmini.plots.gamma_axis, .transfer and .transfer_maps: the part II figures (no NaN drawn, labelled axes).
+The curves they draw are tested in test_transfer_curves.py, the cached-result readers in test_results.py."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import tflmini.transfer_curves as tc  # noqa: E402
-import tflmini.transfer_plots as tp  # noqa: E402
-from tflmini import make_transfer_task, plotting  # noqa: E402
+import tflmini.plots as tp  # noqa: E402
+from tflmini import make_transfer_task  # noqa: E402
 from tflmini.experiments import CacheError, load  # noqa: E402
 from transfer_fakes import curve, task  # noqa: F401 E402 (pytest fixtures)
 from transfer_fakes import fake_decomposition as _fake_decomposition  # noqa: E402
 
 
 def _finite_figure(fig):
-    arrays = plotting.plotted_arrays(fig)
+    arrays = tp.plotted_arrays(fig)
     assert arrays
     for arr in arrays:
         assert np.all(np.isfinite(arr)), "a plotted array holds NaN or inf"

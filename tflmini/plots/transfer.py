@@ -1,138 +1,35 @@
-r"""Figures of part II of the book (the Franz-Parisi theory of transfer).
+r"""Figures of the book's part II (Franz-Parisi transfer), the benefit maps aside (:mod:`.transfer_maps`).
 
-The chapters stay thin: every figure they show is one call here. The curves come from
-:mod:`tflmini.transfer_curves` (theory along the coupling, the matched-prior control, the gain over it) and
-the cached files from :mod:`tflmini.results` (``data/validation_transfer.json``) and
-:func:`tflmini.experiments.load`; nothing here computes a theory curve or samples networks.
-
-The coupling axis (:func:`gamma_position`, :func:`format_gamma_axis`) shows :math:`\gamma = 0` and
-:math:`\gamma=\infty` as the two ends of a logarithmic axis. Theory is drawn as lines, simulations as
-points with error bars.
+The coupled prior and its weight statistics, action slices, theory and sampled networks against the coupling
+(gamma sweeps, validation), the effect of the width and of the source size, and the gain of transfer over the
+matched-prior control. Curves come from :mod:`tflmini.transfer_curves`, cached files from
+:mod:`tflmini.results` and :func:`tflmini.experiments.load`: nothing here computes theory or samples networks.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._threads import single_thread
-from .results import validation_groups
-from .transfer import coupled_weight_statistics
-from .transfer_curves import decomposition_gain, estimate_difference, gamma_grid, gamma_index, relation_key
+from .._threads import single_thread
+from ..results import validation_groups
+from ..transfer import coupled_weight_statistics
+from ..transfer_curves import decomposition_gain, estimate_difference, gamma_grid, gamma_index, relation_key
+from .gamma_axis import format_gamma_axis, gamma_position, gamma_text, plot_gamma_curve, plot_gamma_points
+from .style import COLORS, ERROR_SYMBOLS, Q_LABELS
 
 __all__ = [
-    "ERROR_SYMBOLS",
-    "COLORS",
-    "gamma_position",
-    "format_gamma_axis",
-    "plot_gamma_curve",
-    "plot_gamma_points",
     "plot_coupled_prior",
     "plot_weight_statistics",
     "plot_action_slices",
-    "plot_benefit_map",
     "plot_sweep_vs_gamma",
     "plot_validation_transfer",
     "plot_width_effect",
-    "plot_gamma_rho_maps",
-    "plot_alpha_rho_maps",
     "plot_source_size",
     "plot_gain_vs_overlap",
     "plot_transfer_control",
     "plot_single_source",
 ]
 
-#: The book's symbols of the target test errors (appendix "Notation").
-ERROR_SYMBOLS = {"mean_error": r"\epsilon_{\rm m}", "gibbs_error": r"\epsilon_{\rm G}",
-                 "single_source_error": r"\epsilon_{\rm single}"}
-
-# Colours of the book's part II: one per role, the same in every figure.
-COLORS = {"transfer": "C0", "control": "C1", "scratch": "0.35", "lazy": "0.6", "Q_t": "C2", "Q_st": "C0",
-          "Q_tt": "C3", "Q_s": "C4"}
-
-
-# -- the coupling axis ------------------------------------------------------------------------------
-
-def gamma_position(gamma, g_min=1e-2, g_max=1e3, gap=1.0):
-    r"""x coordinate of couplings on a log axis: :math:`\log_{10}\gamma` for finite positive couplings,
-    :math:`\log_{10}g_{\min} - \text{gap}` for :math:`\gamma = 0` and :math:`\log_{10}g_{\max} + \text{gap}`
-    for :math:`\gamma = \infty` (positive couplings outside [g_min, g_max] are clipped to it)."""
-    g = np.asarray(gamma, dtype=np.float64)
-    lo, hi = np.log10(g_min), np.log10(g_max)
-    with np.errstate(divide="ignore"):
-        x = np.clip(np.log10(np.where(g > 0, g, 1.0)), lo, hi)
-    x = np.where(g == 0, lo - gap, x)
-    return np.where(np.isinf(g), hi + gap, x)
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def format_gamma_axis(ax, g_min=1e-2, g_max=1e3, gap=1.0, label=None, *, math=True, axis="x"):
-    """Ticks at the decades between ``g_min`` and ``g_max`` plus "0" and "∞" at the ends, with break marks
-    on the axis between an end and the logarithmic part. ``math=False`` writes the labels as plain
-    Unicode text (much faster to draw: slider panels use it). ``axis="y"`` formats the vertical axis."""
-    if axis not in ("x", "y"):
-        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
-    lo, hi = np.log10(g_min), np.log10(g_max)
-    decades = np.arange(np.ceil(lo), np.floor(hi) + 1)
-    ticks = np.r_[lo - gap, decades, hi + gap]
-    if math:
-        labels = ["0"] + [f"$10^{{{int(d)}}}$" for d in decades] + [r"$\infty$"]
-        label = r"coupling $\gamma$" if label is None else label
-    else:
-        labels = ["0"] + [f"10{str(int(d)).translate(_SUPERSCRIPT)}" for d in decades] + ["∞"]
-        label = "coupling γ" if label is None else label
-    set_ticks, set_labels, set_lim, set_label = (
-        (ax.set_xticks, ax.set_xticklabels, ax.set_xlim, ax.set_xlabel) if axis == "x"
-        else (ax.set_yticks, ax.set_yticklabels, ax.set_ylim, ax.set_ylabel))
-    set_ticks(ticks)
-    set_labels(labels)
-    set_lim(lo - 1.25 * gap, hi + 1.25 * gap)
-    set_label(label)
-    marker = [(-1, -2), (1, 2)] if axis == "x" else [(-2, -1), (2, 1)]
-    transform = ax.get_xaxis_transform() if axis == "x" else ax.get_yaxis_transform()
-    for pos in (lo - gap / 2, hi + gap / 2):
-        xy = ([pos], [0]) if axis == "x" else ([0], [pos])
-        ax.plot(*xy, transform=transform, marker=marker, markersize=9, color="k", clip_on=False, linestyle="none",
-                mew=1)
-    return ax
-
-
-def plot_gamma_curve(ax, gammas, values, *, g_min=1e-2, g_max=1e3, gap=1.0, **kwargs):
-    """A theory line against the coupling (NaNs dropped). The values at γ = 0 and γ = ∞ are drawn as short
-    horizontal ticks joined to the logarithmic part by dotted segments (the axis is broken there)."""
-    gammas = np.asarray(gammas, dtype=np.float64)
-    values = np.asarray(values, dtype=np.float64)
-    ok = np.isfinite(values)
-    g, y = gammas[ok], values[ok]
-    x = gamma_position(g, g_min, g_max, gap)
-    inner = np.isfinite(g) & (g > 0)
-    (line,) = ax.plot(x[inner], y[inner], **kwargs)
-    style = {"color": line.get_color(), "lw": line.get_linewidth(), "alpha": line.get_alpha(),
-             "zorder": line.get_zorder()}
-    idx = np.flatnonzero(inner)
-    for end, j in ((g == 0, idx[0] if idx.size else None), (np.isinf(g), idx[-1] if idx.size else None)):
-        if not np.any(end):
-            continue
-        k = np.flatnonzero(end)[0]
-        if j is not None:
-            ax.plot([x[k], x[j]], [y[k], y[j]], linestyle=":", **style)
-        ax.plot([x[k]], [y[k]], marker="_", markersize=12, mew=2, linestyle="none", **style)
-    return line
-
-
-def plot_gamma_points(ax, gammas, mean, se, *, g_min=1e-2, g_max=1e3, gap=1.0, **kwargs):
-    """Simulation points with error bars (one standard error) against the coupling."""
-    mean = np.asarray(mean, dtype=np.float64)
-    se = np.asarray(se, dtype=np.float64)
-    x = gamma_position(gammas, g_min, g_max, gap)
-    kwargs.setdefault("fmt", "o")
-    kwargs.setdefault("capsize", 3)
-    kwargs.setdefault("markersize", 5)
-    return ax.errorbar(x, mean, yerr=np.where(np.isfinite(se), se, 0.0), **kwargs)
-
-
-# -- part II figures --------------------------------------------------------------------------------
 
 def plot_coupled_prior(ax, gammas=(0.0, 1.0, 5.0), lambda0=1.0, levels=(1.0, 2.0)):
     r"""Contours (``levels`` standard deviations) of the joint prior of one source weight and the coupled
@@ -192,11 +89,11 @@ def plot_action_slices(axes, estimator, *, half_width=None, n_points=61, math=Tr
     # admissible ranges: Q_t > Q_tt, Q_tt >= Q_st^2/Q_s (and Q_t - Q_tt > 0)
     lo_tt = Q_st**2 / Q_s
     specs = {
-        "Q_t": (np.linspace(max(Q_tt + 1e-3, Q_t - hw), Q_t + hw, n_points), r"$Q_t$" if math else "Qₜ"),
+        "Q_t": (np.linspace(max(Q_tt + 1e-3, Q_t - hw), Q_t + hw, n_points), r"$Q_t$" if math else Q_LABELS["Q_t"]),
         "Q_tt": (np.linspace(max(lo_tt, Q_tt - hw), min(Q_tt + hw, Q_t - 1e-3), n_points),
-                 r"$Q_{tt}$" if math else "Qₜₜ"),
+                 r"$Q_{tt}$" if math else Q_LABELS["Q_tt"]),
         "Q_st": (np.linspace(-np.sqrt(max(Q_tt, 0.0) * Q_s), np.sqrt(max(Q_tt, 0.0) * Q_s), n_points)
-                 if Q_tt > 1e-6 else np.array([0.0]), r"$Q_{st}$" if math else "Qₛₜ"),
+                 if Q_tt > 1e-6 else np.array([0.0]), r"$Q_{st}$" if math else Q_LABELS["Q_st"]),
     }
     with single_thread():
         phi0 = estimator.action()
@@ -211,34 +108,6 @@ def plot_action_slices(axes, estimator, *, half_width=None, n_points=61, math=Tr
         ax.set_ylabel(r"$\phi - \phi^*$" if math else "φ − φ*")
     axes[0].legend(fontsize="small")
     return out
-
-
-def plot_benefit_map(ax, x, y, benefit, *, xlabel, ylabel, log_x=False, vmax=None, colorbar=True, title=None,
-                     metric="mean_error"):
-    r"""A map of the transfer benefit :math:`\epsilon(\gamma=0) - \epsilon` (> 0: transfer helps) of the error ``metric``
-    with a diverging colour scale centred at zero and the zero contour drawn (the border between positive and
-    negative transfer)."""
-    import matplotlib.colors as mcolors
-
-    benefit = np.asarray(benefit, dtype=np.float64)
-    vmax = vmax or float(np.nanmax(np.abs(benefit))) or 1.0
-    norm = mcolors.TwoSlopeNorm(vmin=-vmax, vcenter=0.0, vmax=vmax)
-    X = np.log10(x) if log_x else np.asarray(x, dtype=np.float64)
-    mesh = ax.pcolormesh(X, y, benefit, cmap="RdBu", norm=norm, shading="nearest")
-    if np.nanmin(benefit) < 0 < np.nanmax(benefit):
-        ax.contour(X, y, benefit, levels=[0.0], colors="k", linewidths=1.2)
-    if log_x:
-        decades = np.arange(np.ceil(X.min()), np.floor(X.max()) + 1)
-        ax.set_xticks(decades)
-        ax.set_xticklabels([f"$10^{{{int(d)}}}$" for d in decades])
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title, fontsize="medium")
-    if colorbar:
-        sym = ERROR_SYMBOLS[metric]
-        ax.figure.colorbar(mesh, ax=ax, label=rf"benefit ${sym}(\gamma{{=}}0) - {sym}$")
-    return mesh
 
 
 def plot_sweep_vs_gamma(ax, result, relation, key, *, widths=None, points=True, control=False, color=None,
@@ -364,90 +233,6 @@ def plot_width_effect(axes, result, metric=None):
     return axes
 
 
-def plot_gamma_rho_maps(axes, map_result, relatedness_result=None, widths=("N1=100", "N1=inf")):
-    r"""The benefit :math:`\epsilon(0) - \epsilon(\gamma)` over (coupling, relatedness) from the cached ``map_gamma_rho``
-    experiment, one map per width in ``widths`` (same colour scale); with ``relatedness_result`` (the cached
-    ``relatedness_sweep``) a last panel of the benefit against :math:`\rho` at its sampled couplings (lines:
-    theory at the sampled width; points: sampled networks)."""
-    maps = map_result.theory["maps"]
-    metric = map_result.theory.get("metric", "mean_error")
-    vmax = max(float(np.nanmax(np.abs(maps[w]["benefit"]))) for w in widths)
-    mesh = None
-    for ax, w in zip(axes, widths):
-        m = maps[w]
-        name = w.replace("N1=", "").replace("inf", r"\infty")
-        mesh = plot_benefit_map(ax, m["gammas"], m["rhos"], m["benefit"], xlabel=r"coupling $\gamma$",
-                                ylabel=r"relatedness $\rho$", log_x=True, vmax=vmax, colorbar=False,
-                                title=rf"$N_1 = {name}$", metric=metric)
-    sym = ERROR_SYMBOLS[metric]
-    axes[0].figure.colorbar(mesh, ax=list(axes[:len(widths)]), label=rf"benefit ${sym}(0) - {sym}(\gamma)$", shrink=0.8,
-                            location="bottom", aspect=40)
-    if relatedness_result is not None and len(axes) > len(widths):
-        ax = axes[len(widths)]
-        th, sim = relatedness_result.theory, relatedness_result.simulation
-        width = f"N1={relatedness_result.parameters['n_hidden']}"
-        g_th = np.asarray(th["gammas"], dtype=float)
-        E = np.asarray(th["curves"][width][metric])  # (n_rho, n_gamma)
-        g_sim = np.asarray(sim["gammas"], dtype=float)
-        for k, g in enumerate(g_sim):
-            if g == 0:
-                continue
-            j = int(np.flatnonzero((g_th == g) | (np.isinf(g_th) & np.isinf(g)))[0])
-            color = f"C{k}"
-            gname = r"\infty" if np.isinf(g) else f"{g:g}"
-            ax.plot(th["relatedness"], E[:, 0] - E[:, j], color=color, label=rf"$\gamma={gname}$ theory")
-            i0 = int(np.flatnonzero(g_sim == 0)[0])
-            pts = [estimate_difference({s: r[metric][s][i0] for s in ("mean", "se")}, {s: r[metric][s][k] for s in ("mean", "se")})
-                   for r in sim["results"]]
-            ax.errorbar(sim["relatedness"], [p[0] for p in pts], yerr=[p[1] for p in pts], fmt="o", color=color,
-                        mec="k", mew=0.6, capsize=3, label=rf"$\gamma={gname}$ sampled")
-        ax.axhline(0, color="0.6", lw=0.8)
-        ax.set_xlabel(r"relatedness $\rho$")
-        ax.set_ylabel(rf"benefit ${ERROR_SYMBOLS[metric]}(0) - {ERROR_SYMBOLS[metric]}(\gamma)$")
-        ax.set_title(rf"$N_1 = {relatedness_result.parameters['n_hidden']}$", fontsize="medium")
-        ax.legend(fontsize="small")
-    return axes
-
-
-def plot_alpha_rho_maps(axes, result):
-    r"""The benefit over (target load :math:`\alpha_t = P_t/N_1`, relatedness) from the cached ``map_alpha_rho``
-    experiment: frozen features (:math:`\gamma=\infty`) and the best coupling of the grid, same colour scale;
-    a third panel: the frozen-feature benefit against :math:`\alpha_t` at the sampled relatedness values
-    (lines: theory; points: sampled networks)."""
-    th, sim = result.theory, result.simulation
-    metric = th.get("metric", "mean_error")
-    a, r = np.asarray(th["alpha_targets"]), np.asarray(th["rhos"])
-    vmax = float(np.nanmax(np.abs(np.r_[np.ravel(th["benefit_inf"]), np.ravel(th["benefit_star"])])))
-    mesh = None
-    for ax, key, title in ((axes[0], "benefit_inf", r"frozen features, $\gamma=\infty$"),
-                           (axes[1], "benefit_star", r"best coupling $\gamma^*$")):
-        mesh = plot_benefit_map(ax, a, r, th[key], xlabel=r"target load $\alpha_t = P_t/N_1$",
-                                ylabel=r"relatedness $\rho$", log_x=True, vmax=vmax, colorbar=False, title=title, metric=metric)
-        ax.set_xticks(np.log10([0.05, 0.1, 0.2, 0.5, 1.0]))
-        ax.set_xticklabels(["0.05", "0.1", "0.2", "0.5", "1"])
-    axes[0].figure.colorbar(mesh, ax=list(axes[:2]), label=rf"benefit ${ERROR_SYMBOLS[metric]}(0) - {ERROR_SYMBOLS[metric]}$", shrink=0.8, location="bottom",
-                            aspect=40)
-    if sim is not None and len(axes) > 2:
-        ax = axes[2]
-        n1 = th["n_hidden"]
-        for k, (rho, res) in enumerate(zip(sim["rhos"], sim["results"])):
-            i = int(np.argmin(np.abs(r - rho)))
-            color = f"C{k}"
-            ax.plot(a, np.asarray(th["benefit_inf"])[i], color=color, label=rf"$\rho={rho:g}$ theory")
-            m, se = estimate_difference(res["gamma_zero"][metric], res["gamma_inf"][metric])
-            ax.errorbar(np.asarray(sim["n_targets"]) / n1, m, yerr=se, fmt="o", color=color, mec="k", mew=0.6,
-                        capsize=3, label=rf"$\rho={rho:g}$ sampled")
-        ax.set_xscale("log")
-        ax.set_xticks([0.05, 0.1, 0.2, 0.5, 1.0])
-        ax.set_xticklabels(["0.05", "0.1", "0.2", "0.5", "1"])
-        ax.axhline(0, color="0.6", lw=0.8)
-        ax.set_xlabel(r"target load $\alpha_t = P_t/N_1$")
-        ax.set_ylabel(rf"benefit ${ERROR_SYMBOLS[metric]}(0) - {ERROR_SYMBOLS[metric]}(\infty)$")
-        ax.set_title(rf"$N_1 = {n1:g}$, $\gamma=\infty$", fontsize="medium")
-        ax.legend(fontsize="small")
-    return axes
-
-
 def plot_source_size(ax, result, n_targets=None):
     r"""The benefit of frozen features :math:`E(0) - E(\infty)` against the source size :math:`P_s`, one line per
     target size :math:`P_t`, from the cached ``source_size`` experiment (lines: theory; points: sampled networks,
@@ -485,10 +270,6 @@ def plot_source_size(ax, result, n_targets=None):
 
 # -- transfer, the matched-prior control and the single-source error (cached ``transfer_decomposition``) ----------
 
-def _gamma_text(g):
-    return r"\infty" if np.isinf(g) else f"{g:g}"
-
-
 def plot_gain_vs_overlap(ax, result, metric="mean_error", relations=None, *, annotate=True):
     r"""The gain of transfer over the matched-prior control against the source-target overlap :math:`Q_{st}`,
     from the cached ``transfer_decomposition`` experiment, one colour per relatedness: solid lines, the theory
@@ -521,7 +302,7 @@ def plot_gain_vs_overlap(ax, result, metric="mean_error", relations=None, *, ann
                 except KeyError:
                     continue
                 if np.isfinite(th["Q_st"][i]) and np.isfinite(th["gain"][i]):
-                    ax.annotate(rf"$\gamma={_gamma_text(g)}$", (th["Q_st"][i], th["gain"][i]), xytext=(-6, 6),
+                    ax.annotate(rf"$\gamma={gamma_text(g)}$", (th["Q_st"][i], th["gain"][i]), xytext=(-6, 6),
                                 textcoords="offset points", ha="right", fontsize="x-small", color=color)
     ax.axhline(0, color="0.6", lw=0.8, zorder=0)
     ax.axvline(0, color="0.6", lw=0.8, zorder=0)

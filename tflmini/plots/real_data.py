@@ -1,10 +1,10 @@
-r"""Figures and a slider panel for the real-data chapter of the book (scikit-learn digits).
+r"""Figures of the real-data chapter of the book (scikit-learn digits, source 3 vs 8).
 
 The chapter stays thin: every figure it shows is one call here; the numbers it quotes come from
 :mod:`tflmini.real_data` (inputs, split, relatedness, theory against sampled networks). Nothing here samples
 networks; sampled networks come from the cached experiments ``digits_gamma_sweep``,
 ``digits_relatedness_sweep``, ``digits_width_effect`` and ``digits_source_size``
-(:func:`tflmini.experiments.load`).
+(:func:`tflmini.experiments.load`). The slider panel is :mod:`tflmini.widgets.digits`.
 
 Errors are named as in the book: :math:`\epsilon_{\rm m}` (``mean_error``, the prediction averaged over source
 networks), :math:`\epsilon_{\rm single}` (``single_source_error``, the target built on ONE pretrained source)
@@ -19,42 +19,33 @@ The source network
 
 Theory against sampled targets
     :func:`plot_digits_gamma`, :func:`plot_digits_order_parameters`, :func:`plot_benefit_vs_relatedness`,
-    :func:`plot_digits_width`, :func:`plot_source_size`.
-
-Slider panel
-    :class:`DigitsExplorer` (cached Franz-Parisi theory on the digits catalogue, with the sizes and seed of
-    the cached experiments, so theory lines and sampled points refer to the same tasks) and
-    :func:`digits_panel`: target test errors and order parameters against :math:`\gamma`, sliders for the
-    target task, the coupling and the width; ``static=True`` renders frames (target x coupling) switched
-    in the browser without a kernel.
+    :func:`plot_digits_width`, :func:`plot_digits_source_size`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .datasets import DIGITS_SOURCE, DIGITS_TARGETS, digits_catalogue, load_digits_pool, make_digits_transfer_task
-from .real_data import digits_pixel_mask, input_dimension, readout_template, training_index
-from .transfer_curves import gamma_grid, gamma_index, theory_along_gamma
-from .transfer_plots import COLORS, format_gamma_axis, gamma_position, plot_gamma_curve, plot_gamma_points
-from .transfer_widgets import SliderPanel
+from ..datasets import DIGITS_SOURCE, digits_catalogue, load_digits_pool
+from ..real_data import digits_pixel_mask, input_dimension, readout_template, training_index
+from ..transfer_curves import gamma_index
+from .gamma_axis import format_gamma_axis, plot_gamma_curve, plot_gamma_points
+from .style import COLORS, Q_LABELS, format_value
 
 __all__ = [
+    "WIDTH_COLORS",
+    "TARGET_COLORS",
+    "ERROR_NAMES",
+    "ERROR_LABELS",
     "plot_digits_catalogue",
     "plot_source_check",
     "plot_digits_gamma",
     "plot_digits_order_parameters",
     "plot_benefit_vs_relatedness",
     "plot_digits_width",
-    "plot_source_size",
-    "DigitsExplorer",
-    "digits_panel",
+    "plot_digits_source_size",
 ]
 
-TARGET_NAMES = tuple(DIGITS_TARGETS)
-PANEL_GAMMAS = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, np.inf)
-PANEL_WIDTHS = (25, 50, 100, 200, 400)
-_Q_LABELS = {"Q_t": "Qₜ", "Q_st": "Qₛₜ", "Q_tt": "Qₜₜ"}
 #: One colour per width in every figure of the chapter.
 WIDTH_COLORS = {"N1=25": "#8c564b", "N1=50": "#2ca02c", "N1=100": "#1f77b4", "N1=200": "#9467bd",
                 "N1=400": "#e377c2", "N1=inf": "0.45"}
@@ -66,12 +57,6 @@ ERROR_NAMES = {"mean_error": "εₘ", "single_source_error": "ε_single", "gibbs
 ERROR_LABELS = {"mean_error": r"$\epsilon_{\rm m}$ (averaged over sources)",
                 "single_source_error": r"$\epsilon_{\rm single}$ (one pretrained source)",
                 "gibbs_error": r"$\epsilon_{\rm G}$ (Gibbs)"}
-
-
-def _fmt(v):
-    if isinstance(v, str):
-        return v
-    return "∞" if np.isinf(v) else f"{v:g}"
 
 
 def _width_label(w):
@@ -229,7 +214,8 @@ def plot_digits_order_parameters(axes, result, relations=None):
     th, sim, p = result.theory, result.simulation, result.parameters
     n1 = f"N1={p['n_hidden']}"
     relations = list(p["targets"]) if relations is None else list(relations)
-    for ax, (key, name) in zip(np.ravel(axes), (("Q_t", "Qₜ"), ("Q_st", "Qₛₜ"), ("Q_tt", "Qₜₜ"))):
+    for ax, key in zip(np.ravel(axes), ("Q_t", "Q_st", "Q_tt")):
+        name = Q_LABELS[key]
         for rel in relations:
             color = TARGET_COLORS.get(rel, "k")
             c = th["curves"][rel]
@@ -272,7 +258,7 @@ def plot_benefit_vs_relatedness(axes, result, metrics=("mean_error", "single_sou
             g = g_sim[k]
             j = gamma_index(g_th, g)
             x = np.arange(len(labels)) + (n - (len(shown) - 1) / 2) * 0.3
-            name = _fmt(g)
+            name = format_value(g)
             ax.plot(x - 0.06, (E[:, 0] - E[:, j])[order], "D", mfc="white", color=colors[k], mew=1.5, ms=6,
                     ls="none", label=f"γ = {name}, theory, N₁ = {result.parameters['n_hidden']}")
             res = [sim["results"][list(sim["labels"]).index(labels[i])] for i in order]
@@ -321,7 +307,7 @@ def plot_digits_width(axes, result, metrics=("mean_error", "single_source_error"
     return axes
 
 
-def plot_source_size(axes, result, metrics=("mean_error", "single_source_error")):
+def plot_digits_source_size(axes, result, metrics=("mean_error", "single_source_error")):
     r"""The benefit of frozen features :math:`\epsilon(0) - \epsilon(\infty)` against the source size
     :math:`P_s` (``result``: the cached ``digits_source_size``), one panel per error in ``metrics``, one colour per
     target size :math:`P_t`. Lines: theory; points: sampled networks (standard errors added in quadrature).
@@ -351,165 +337,3 @@ def plot_source_size(axes, result, metrics=("mean_error", "single_source_error")
         ax.set_title(ERROR_LABELS[metric], fontsize="medium")
         ax.legend(fontsize="x-small", ncols=2)
     return axes
-
-
-# -- the slider panel ---------------------------------------------------------------------------------
-
-class DigitsExplorer:
-    r"""Cached Franz-Parisi theory on the digits catalogue.
-
-    Tasks are :func:`~tflmini.datasets.make_digits_transfer_task` with the sizes, seed and model of the cached
-    experiment ``experiment`` (default ``digits_gamma_sweep``: :math:`P_s, P_t`, test size, seed,
-    :math:`T, \lambda_0, \lambda_1`, activation), so the theory curves are those of the cached files.
-    :meth:`curve` (target, width) is computed once along :attr:`gammas` with the matched-prior control and the
-    single-source error.
-    :meth:`sampled` finds cached sampled networks for a (target, width), if any.
-    """
-
-    def __init__(self, experiment="digits_gamma_sweep", gammas=None):
-        from .experiments import get_experiment
-
-        p = get_experiment(experiment).parameters()
-        self.params = {k: p[k] for k in ("n_source", "n_target", "n_test", "seed", "temperature", "lambda0",
-                                         "lambda1", "activation")}
-        base = gamma_grid(1e-2, 1e3, per_decade=3) if gammas is None else np.asarray(gammas, dtype=float)
-        self.gammas = np.unique(np.r_[base, PANEL_GAMMAS, 0.5])
-        self._tasks, self._curves, self._sampled = {}, {}, None
-
-    def task(self, target):
-        """The :class:`~tflmini.tasks.TransferTask` of a catalogue target name."""
-        if target not in self._tasks:
-            p = self.params
-            self._tasks[target] = make_digits_transfer_task(target, p["n_source"], p["n_target"], p["n_test"],
-                                                            seed=p["seed"])
-        return self._tasks[target]
-
-    def curve(self, target, n_hidden):
-        """Theory along :attr:`gammas` (dict of :func:`~tflmini.transfer_curves.theory_along_gamma`, with the
-        matched-prior control, and ``single_source_error``, the error with one pretrained source)."""
-        key = (target, float(n_hidden))
-        if key not in self._curves:
-            p = self.params
-            task = self.task(target)
-            c = theory_along_gamma(task, n_hidden, self.gammas, temperature=p["temperature"], lambda0=p["lambda0"],
-                                   lambda1=p["lambda1"], activation=p["activation"], matched_prior=True,
-                                   estimators=True)
-            tgt = task.target
-            c["single_source_error"] = np.array([np.nan if e is None else e.single_source_error(tgt.X_test, tgt.y_test)
-                                                 for e in c.pop("estimators")])
-            self._curves[key] = c
-        return self._curves[key]
-
-    def index(self, gamma):
-        return gamma_index(self.gammas, float(gamma))
-
-    def sampled(self, target, n_hidden):
-        """Cached sampled networks for (target, width): ``(experiment name, gammas, {key: {"mean", "se"}})``, or
-        None. Looked up in ``digits_gamma_sweep``, ``digits_width_effect``, ``digits_relatedness_sweep`` (in this
-        order); experiments whose file is missing or whose task sizes differ from the explorer's are skipped."""
-        if self._sampled is None:
-            self._sampled = self._load_sampled()
-        return self._sampled.get((target, float(n_hidden)))
-
-    def _load_sampled(self):
-        from .experiments import CacheError, load
-
-        found = {}
-        for name in ("digits_gamma_sweep", "digits_width_effect", "digits_relatedness_sweep"):
-            try:
-                r = load(name, on_stale="ignore")
-            except CacheError:
-                continue
-            if r.simulation is None or any(r.parameters[k] != v for k, v in self.params.items()):
-                continue
-            sim = r.simulation
-            g = np.asarray(sim["gammas"], dtype=float)
-            if name == "digits_gamma_sweep":
-                for t, res in sim["results"].items():
-                    found.setdefault((t, float(sim["n_hidden"])), (name, g, res))
-            elif name == "digits_width_effect":
-                for t, rows in sim["results"].items():
-                    for w, res in zip(sim["widths"], rows):
-                        found.setdefault((t, float(w)), (name, g, res))
-            else:
-                for t, res in zip(sim["labels"], sim["results"]):
-                    found.setdefault((t, float(sim["n_hidden"])), (name, g, res))
-        return found
-
-
-def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explorer=None, figsize=(10.5, 4.2),
-                 dpi=80):
-    r"""Transfer on real data: the digits catalogue (:data:`~tflmini.datasets.DIGITS_TARGETS`), source 3 vs 8.
-
-    Left: target test errors against the coupling :math:`\gamma`: :math:`\epsilon_{\rm m}` (prediction averaged
-    over source networks) of the Franz-Parisi theory at width ``n_hidden`` (solid), matched-prior control
-    (dashed), lazy limit :math:`N_1=\infty` (grey), scratch (dotted); :math:`\epsilon_{\rm single}` (one pretrained
-    source, red); cached sampled networks where they exist for this target and width (points with error bars:
-    circles :math:`\epsilon_{\rm m}`, squares :math:`\epsilon_{\rm single}`). Right: the order parameters
-    :math:`Q_t, Q_{st}, Q_{tt}` (theory lines, sampled points).
-    A marker shows the slider's coupling.
-
-    Sliders: ``target`` (catalogue name), ``gamma``, ``n_hidden``. ``static=True``: frames over target x
-    gamma at the given width; or a dict {slider: values} (one or two sliders). Returns a
-    :class:`~tflmini.transfer_widgets.SliderPanel`.
-    """
-    ex = explorer or DigitsExplorer()
-    rho = {r["name"]: r["relatedness"] for r in digits_catalogue()}
-    pairs = {r["name"]: r["target"] for r in digits_catalogue()}
-    spec = {"target": ("target task", TARGET_NAMES), "gamma": ("coupling γ", PANEL_GAMMAS),
-            "n_hidden": ("width N₁", PANEL_WIDTHS)}
-    for name, value in (("target", target), ("gamma", gamma), ("n_hidden", n_hidden)):
-        if not any(value == v for v in spec[name][1]):
-            raise ValueError(f"{name}={value!r} is not among the slider values {list(spec[name][1])}")
-
-    def draw(fig, target, gamma, n_hidden):
-        c = ex.curve(target, n_hidden)
-        lazy = ex.curve(target, np.inf)
-        g, i = ex.gammas, ex.index(gamma)
-        m = "mean_error"
-        ax, bx = fig.subplots(1, 2)
-        s = "single_source_error"
-        plot_gamma_curve(ax, g, c[m], color=COLORS["transfer"], lw=2, label=f"εₘ theory, N₁ = {n_hidden}")
-        plot_gamma_curve(ax, g, c[s], color="C3", lw=1.6, label=f"ε_single theory, N₁ = {n_hidden}")
-        plot_gamma_curve(ax, g, c["matched_" + m], color=COLORS["control"], ls="--", label="matched-prior control")
-        plot_gamma_curve(ax, g, lazy[m], color=COLORS["lazy"], lw=1, label="lazy limit N₁ → ∞")
-        ax.axhline(c[m][0], color=COLORS["scratch"], ls=":", lw=1, label="scratch (γ = 0)")
-        sampled = ex.sampled(target, n_hidden)
-        if sampled is not None:
-            name, gs, res = sampled
-            plot_gamma_points(ax, gs, res[m]["mean"], res[m]["se"], color=COLORS["transfer"], mec="k", mew=0.6,
-                              label=f"εₘ sampled ({name})")
-            if s in res:
-                plot_gamma_points(ax, gs, res[s]["mean"], res[s]["se"], fmt="s", color="C3", mec="k", mew=0.6,
-                                  label=f"ε_single sampled ({name})")
-        if np.isfinite(c[m][i]):
-            ax.plot(gamma_position(g[i]), c[m][i], "o", color=COLORS["transfer"], ms=9, mec="k")
-        format_gamma_axis(ax, math=False)
-        ax.set_ylabel("target test error (MSE)")
-        ax.legend(fontsize="x-small", loc="best")
-        for k in ("Q_t", "Q_st", "Q_tt"):
-            plot_gamma_curve(bx, g, c[k], color=COLORS[k], lw=2, label=_Q_LABELS[k] + " theory")
-            if sampled is not None:
-                plot_gamma_points(bx, sampled[1], sampled[2][k]["mean"], sampled[2][k]["se"], color=COLORS[k],
-                                  mec="k", mew=0.6)
-            if np.isfinite(c[k][i]):
-                bx.plot(gamma_position(g[i]), c[k][i], "D", color=COLORS[k], ms=7, mec="k")
-        bx.axhline(0, color="0.85", lw=0.8, zorder=0)
-        format_gamma_axis(bx, math=False)
-        bx.set_ylabel("order parameter (dimensionless)")
-        bx.legend(fontsize="x-small", loc="center left")
-        a, b = pairs[target]
-        fig.suptitle(f"target {target} ({a} vs {b}, ρ = {rho[target]:.2f}), N₁ = {n_hidden}, γ = {_fmt(gamma)}:  "
-                     f"εₘ = {c[m][i]:.4f} (benefit {c[m][0] - c[m][i]:+.4f}), ε_single = {c[s][i]:.4f} "
-                     f"(benefit {c[s][0] - c[s][i]:+.4f})", fontsize="medium")
-        return {"gammas": g, "transfer": c[m], "single_source": c[s], "control": c["matched_" + m], "lazy": lazy[m],
-                "order_parameters": {k: c[k] for k in ("Q_t", "Q_st", "Q_tt")}, "sampled": sampled is not None}
-
-    if static is True:
-        static = {"target": list(TARGET_NAMES), "gamma": [0.0, 0.3, 1.0, 3.0, 10.0, np.inf]}
-    elif static:
-        static = {k: list(v) for k, v in dict(static).items()}
-        if not 1 <= len(static) <= 2:
-            raise ValueError(f"static mode takes one or two sliders, got {list(static)}")
-    defaults = {"target": target, "gamma": gamma, "n_hidden": n_hidden}
-    return SliderPanel().setup(spec, draw, defaults, static or None, figsize, dpi)

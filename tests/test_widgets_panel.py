@@ -1,0 +1,160 @@
+"""The panel engine (tflmini.widgets.panel): live redraws with selection and logarithmic sliders, static
+frames in nested Stacks jslinked to their sliders, the three layouts, errors shown instead of raised, and
+the one ``static`` convention shared by every panel function."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+import pytest
+from ipywidgets.widgets.widget_link import Link
+
+from tflmini.widgets.panel import LogRange, Panel, reuse_axes, static_grid
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def line(fig, a, b=1.0):
+    ax = fig.subplots()
+    ax.plot([0.0, 1.0], [0.0, a * b])
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    return {"a": a, "b": b}
+
+
+CONTROLS = {"a": ("slope a", (1.0, 2.0, 3.0)), "b": ("factor b", LogRange(0.1, 10.0))}
+
+
+def test_live_panel_draws_and_follows_its_sliders():
+    panel = Panel(line, CONTROLS, {"a": 2.0, "b": 1.0}, figsize=(3, 2))
+    assert isinstance(panel.sliders["a"], widgets.SelectionSlider)
+    assert isinstance(panel.sliders["b"], widgets.FloatLogSlider)
+    assert all(s in panel.children[0].children for s in panel.sliders.values())
+    assert bytes(panel.image.value).startswith(PNG) and panel.last_data == {"a": 2.0, "b": 1.0}
+    n = len(panel.render_seconds)
+    panel.sliders["a"].value = 3.0  # a user's move: exactly one redraw
+    assert len(panel.render_seconds) == n + 1 and panel.last_data["a"] == 3.0
+    assert panel.update(a=1.0, b=5.0) is panel  # several parameters, one redraw, the sliders follow
+    png = panel.png
+    assert len(panel.render_seconds) == n + 2
+    assert panel.sliders["a"].value == 1.0 and panel.sliders["b"].value == pytest.approx(5.0)
+    assert bytes(panel.image.value) == png and panel.values == {"a": 1.0, "b": 5.0}
+
+
+def test_values_snap_to_the_slider():
+    panel = Panel(line, CONTROLS, {"a": 2.2, "b": 1e3}, figsize=(3, 2))
+    assert panel.values == {"a": 2.0, "b": 10.0}  # nearest option; clipped to the logarithmic range
+    panel.update(a=np.inf)
+    assert panel.values["a"] == 3.0
+
+
+def test_revisits_are_served_from_the_cache():
+    panel = Panel(line, CONTROLS, {"a": 1.0, "b": 1.0}, figsize=(3, 2))
+    first = panel.update(a=2.0).png
+    n = len(panel.render_seconds)
+    panel.update(a=1.0)  # the initial drawing, also cached
+    assert panel.update(a=2.0).png == first and len(panel.render_seconds) == n
+    panel.update(a=3.0)
+    assert len(panel.render_seconds) == n + 1
+
+
+def test_a_failing_drawing_is_shown_not_raised():
+    def draw(fig, a):
+        if a > 2:
+            raise RuntimeError("no saddle point")
+        return line(fig, a)
+
+    panel = Panel(draw, {"a": ("a", (1.0, 3.0))}, {"a": 1.0}, figsize=(3, 2))
+    png = panel.update(a=3.0).png
+    assert "no saddle point" in panel.last_error and panel.last_data is None and png.startswith(PNG)
+    assert any("no saddle point" in t.get_text() for t in panel.figure.texts)
+    panel.update(a=1.0)
+    assert panel.last_error is None
+
+
+def test_unknown_parameters_and_values_are_refused():
+    panel = Panel(line, CONTROLS, {"a": 1.0, "b": 1.0}, figsize=(3, 2))
+    with pytest.raises(ValueError, match="unknown parameter"):
+        panel.update(c=1.0)
+    names = {"task": ("task", ("close", "weak"))}
+    with pytest.raises(ValueError, match="not among the slider values"):
+        Panel(lambda fig, task: line(fig, 1.0), names, {"task": "far"}, figsize=(3, 2))
+    with pytest.raises(ValueError, match="no initial value"):
+        Panel(line, CONTROLS, {"a": 1.0}, figsize=(3, 2))
+    with pytest.raises(ValueError, match="layout"):
+        Panel(line, CONTROLS, {"a": 1.0, "b": 1.0}, figsize=(3, 2), layout="tight")
+    with pytest.raises(ValueError, match="0 < lo < hi"):
+        LogRange(1.0, 0.1)
+
+
+def test_static_panel_with_two_sliders_is_nested_linked_stacks():
+    panel = Panel(line, CONTROLS, {"a": 3.0, "b": 1.0}, static={"a": [1.0, 2.0, 3.0], "b": [0.5, 5.0]},
+                  figsize=(3, 2))
+    assert panel.image is None and panel.grid == {"a": (1.0, 2.0, 3.0), "b": (0.5, 5.0)}
+    assert set(panel.frames) == {(a, b) for a in (1.0, 2.0, 3.0) for b in (0.5, 5.0)}
+    assert len({bytes(p) for p in panel.frames.values()}) == 6, "every frame differs"
+    assert all(isinstance(s, widgets.SelectionSlider) and s.continuous_update for s in panel.sliders.values())
+    outer = panel.stack  # the first slider outermost, one inner Stack per value
+    assert isinstance(outer, widgets.Stack) and len(outer.children) == 3
+    ends = {(id(link.source[0]), link.source[1], id(link.target[0]), link.target[1]) for link in panel.links}
+    assert all(isinstance(link, Link) and link._model_name == "LinkModel" for link in panel.links)
+    assert (id(panel.sliders["a"]), "index", id(outer), "selected_index") in ends
+    for i, inner in enumerate(outer.children):
+        assert (id(panel.sliders["b"]), "index", id(inner), "selected_index") in ends
+        for j, image in enumerate(inner.children):
+            assert bytes(image.value) == panel.frame(a=panel.grid["a"][i], b=panel.grid["b"][j])
+    assert len(panel.links) == 1 + 3
+    assert outer.selected_index == panel.sliders["a"].index == 2  # starts at the initial value
+
+
+def test_static_panel_with_one_slider():
+    panel = Panel(line, CONTROLS, {"a": 1.0, "b": 2.0}, static={"b": [0.5, 2.0, 8.0]}, figsize=(3, 2))
+    assert list(panel.sliders) == ["b"] and len(panel.stack.children) == 3
+    assert all(isinstance(c, widgets.Image) for c in panel.stack.children)
+    assert panel.stack.selected_index == panel.sliders["b"].index == 1
+    assert [(link.source, link.target) for link in panel.links] == [((panel.sliders["b"], "index"),
+                                                                      (panel.stack, "selected_index"))]
+
+
+def test_static_mode_rejects_bad_grids():
+    with pytest.raises(ValueError, match="one or two sliders"):
+        Panel(line, {**CONTROLS, "c": ("c", (1.0,))}, {"a": 1.0, "b": 1.0, "c": 1.0},
+              static={"a": [1.0], "b": [1.0], "c": [1.0]}, figsize=(3, 2))
+    with pytest.raises(ValueError, match="unknown slider"):
+        Panel(line, CONTROLS, {"a": 1.0, "b": 1.0}, static={"width": [1]}, figsize=(3, 2))
+    with pytest.raises(ValueError, match="no values"):
+        Panel(line, CONTROLS, {"a": 1.0, "b": 1.0}, static={"a": []}, figsize=(3, 2))
+    with pytest.raises(ValueError, match="must lie in"):
+        Panel(line, CONTROLS, {"a": 1.0, "b": 1.0}, static={"b": [0.01, 1.0]}, figsize=(3, 2))
+    with pytest.raises(ValueError, match="must lie in"):
+        Panel(line, CONTROLS, {"a": 1.0, "b": 1.0}, static={"b": [np.nan]}, figsize=(3, 2))
+    with pytest.raises(ValueError, match="print alike"):
+        Panel(line, CONTROLS, {"a": 1.0, "b": 1.0}, static={"b": [1.0, 1.0000001]}, figsize=(3, 2))
+
+
+@pytest.mark.parametrize("layout", ["frozen", "constrained", {"left": 0.2, "bottom": 0.2}])
+def test_every_layout_draws_the_same_data(layout):
+    def draw(fig, a):
+        if isinstance(layout, dict):
+            (ax,) = reuse_axes(fig, 1)
+            ax.plot([0.0, 1.0], [0.0, a])
+            ax.set_xlabel("x")
+            ax.set_ylabel("y")
+            return {"a": a}
+        return line(fig, a)
+
+    panel = Panel(draw, {"a": ("a", (1.0, 2.0))}, {"a": 1.0}, figsize=(3, 2), layout=layout)
+    first = panel.figure.axes[0].get_position().bounds
+    panel.update(a=2.0)
+    assert len(panel.figure.axes) == 1 and panel.figure.axes[0].lines[0].get_ydata()[1] == 2.0
+    if layout != "constrained":
+        assert panel.figure.axes[0].get_position().bounds == pytest.approx(first)  # the axes do not jump
+
+
+def test_static_grid_is_the_one_static_convention():
+    default = {"a": (1.0, 2.0)}
+    assert static_grid(None, default) is None and static_grid(False, default) is None
+    assert static_grid(True, default) == default
+    assert static_grid({"b": [1, 2]}, default) == {"b": (1, 2)}
+    with pytest.raises(TypeError, match="static"):
+        static_grid("yes", default)
