@@ -24,6 +24,12 @@ MATHJAX_VERSION := 3.2.2
 HTML_MANAGER_VERSION := 1.0.6
 REQUIREJS_VERSION := 2.3.8
 VENDOR_STAMP := $(VENDOR)/.stamp-mathjax$(MATHJAX_VERSION)-htmlmanager$(HTML_MANAGER_VERSION)-requirejs$(REQUIREJS_VERSION)
+# Thebe ("Live Code" of the launch menu), served from the site instead of sphinx-thebe's unpkg URL
+# (_ext/tflmini_live.py points the pages at it). Pinned by version and by the SHA-512 of the npm
+# tarball (the registry's `dist.integrity`, in hex): a different tarball stops `make vendor`.
+THEBE_VERSION := 0.9.3
+THEBE_SHA512 := 45bffb91586d95f7d7adade421eeceb88184edac2c9b6fdf196c70db50e235f9d62e751088397d016a9876c84fc193c6ff90f32e9b0944f8b1db1b423ed26641
+THEBE_STAMP := $(VENDOR)/.stamp-thebe$(THEBE_VERSION)
 NPM := npm --no-audit --no-fund --loglevel=error
 
 # Headless browser of the site tests (tests/test_site.py): Debian's chromium, driven by the
@@ -42,12 +48,13 @@ export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export MPLBACKEND := Agg
 
-.PHONY: help book test test-all venv venv-test vendor browser clean distclean
+.PHONY: help book test test-all venv venv-test vendor browser live clean distclean
 
 help:
 	@echo "make book      build the Jupyter Book into _build/html (-W: warnings are errors)"
 	@echo "make test      run the test suite (builds the book, executes notebooks)"
 	@echo "make test-all  run the test suite including tests marked slow"
+	@echo "make live      serve the built book on 127.0.0.1:$(LIVE_PORT) with Live Code on a local Jupyter server"
 	@echo "make clean     remove _build;  make distclean: also .venv and $(VENDOR)"
 
 # --- Python environment -------------------------------------------------------------------
@@ -95,7 +102,23 @@ $(VENDOR_STAMP):
 	touch $(VENDOR).tmp/$(notdir $(VENDOR_STAMP))
 	rm -rf $(VENDOR) && mv $(VENDOR).tmp $(VENDOR)
 
-vendor: $(VENDOR_STAMP)
+# thebe: lib/ of the npm package (index.js loads its numbered chunks from its own folder; the
+# source maps are left out) -> _vendor/static/thebe/ -> _build/html/_static/thebe/.
+$(THEBE_STAMP): | $(VENDOR_STAMP)
+	command -v npm >/dev/null || { echo "npm is required to fetch the vendored assets" >&2; exit 1; }
+	rm -rf $(VENDOR)/thebe.tmp && mkdir -p $(VENDOR)/thebe.tmp/npm
+	cd $(VENDOR)/thebe.tmp/npm && $(NPM) pack --silent thebe@$(THEBE_VERSION) >/dev/null
+	echo "$(THEBE_SHA512)  $(VENDOR)/thebe.tmp/npm/thebe-$(THEBE_VERSION).tgz" | sha512sum --check --quiet - \
+	    || { echo "make vendor: thebe-$(THEBE_VERSION).tgz does not match THEBE_SHA512" >&2; exit 1; }
+	tar -xzf $(VENDOR)/thebe.tmp/npm/thebe-$(THEBE_VERSION).tgz -C $(VENDOR)/thebe.tmp/npm
+	mkdir -p $(VENDOR)/thebe.tmp/thebe
+	cd $(VENDOR)/thebe.tmp/npm/package/lib && cp *.js *.css *.LICENSE.txt ../../../thebe/
+	cp $(VENDOR)/thebe.tmp/npm/package/LICENSE* $(VENDOR)/thebe.tmp/thebe/ 2>/dev/null || true
+	rm -rf $(VENDOR)/static/thebe && mv $(VENDOR)/thebe.tmp/thebe $(VENDOR)/static/thebe
+	rm -rf $(VENDOR)/thebe.tmp $(VENDOR)/.stamp-thebe*
+	touch $@
+
+vendor: $(VENDOR_STAMP) $(THEBE_STAMP)
 
 # --- system browser for the site tests ----------------------------------------------------
 
@@ -125,6 +148,17 @@ book: venv vendor
 	@if grep -E '(WARNING|ERROR|CRITICAL):' _build/build.log >/dev/null; then \
 	    echo "make book: the build reported warnings (see above and _build/build.log)" >&2; exit 1; fi
 	@echo "make book: built _build/html/index.html"
+
+# The built site on http://127.0.0.1:$(LIVE_PORT)/ plus a token-less Jupyter server on 127.0.0.1:$(JUPYTER_PORT)
+# (only the site's origin may use it), started in this repository: the pages' Live Code (rocket menu)
+# runs their cells on it, in the page's folder, as the build did. Builds the book first if needed.
+# Ctrl-C stops both. See README.md, "Live code".
+LIVE_PORT ?= 8000
+JUPYTER_PORT ?= 8888
+
+live: venv-test vendor
+	@test -f _build/html/index.html || $(MAKE) --no-print-directory book
+	$(BIN)/python _ext/tflmini_live.py --site _build/html --port $(LIVE_PORT) --jupyter-port $(JUPYTER_PORT)
 
 # Without the browser (no chromium, no root to install it) the other tests still run, and the
 # browser tests fail with the same message of what is missing.

@@ -154,12 +154,20 @@ def book_build() -> BookBuild:
 
 
 @pytest.fixture(scope="session")
-def book_html(book_build: BookBuild) -> Path:
-    """Path of the site built in this session (``_build/html``).
+def book_html(request) -> Path:
+    """Path of the site under test: an existing build named by ``TFLMINI_SITE_HTML``
+    (:func:`site_utils.prebuilt_site`, e.g. ``TFLMINI_SITE_HTML=/tmp/b/_build/html pytest tests/test_launch.py``
+    after ``jupyter-book build . --path-output /tmp/b``), else the site built in this session (``_build/html``).
 
     Fails the requesting test if the build wrote no site. Warnings (a missing page, a broken
     reference, a cell that failed) fail ``test_book_builds``; the site tests still check the rest.
     """
+    from site_utils import prebuilt_site
+
+    site = prebuilt_site()
+    if site is not None:
+        return site
+    book_build = request.getfixturevalue("book_build")
     if not book_build.wrote_site:
         pytest.fail("the book build wrote no site, see test_book_builds:\n" + book_build.failure_report(30),
                     pytrace=False)

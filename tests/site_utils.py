@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -62,6 +63,42 @@ def chromium_problem() -> str | None:
         "(set TFLMINI_CHROMIUM=/path/to/chromium to use another binary; do not run "
         "`playwright install`)."
     )
+
+
+# --- an existing build -------------------------------------------------------------------------
+
+SITE_ENV = "TFLMINI_SITE_HTML"
+
+
+def prebuilt_site() -> Path | None:
+    """The built site named by ``TFLMINI_SITE_HTML`` (e.g. ``/tmp/build/_build/html`` of
+    ``jupyter-book build . --path-output /tmp/build``), for running the site tests on an existing build
+    instead of building the book in the session; None if the variable is unset or empty.
+    """
+    value = os.environ.get(SITE_ENV, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser().resolve()
+    if not (path / "index.html").is_file() or not (path / "searchindex.js").is_file():
+        raise FileNotFoundError(f"{SITE_ENV}={value}: no built site there (index.html and searchindex.js)")
+    return path
+
+
+@contextlib.contextmanager
+def browser_context(html_dir: Path, viewport: dict, timeout_ms: int = 30_000):
+    """Serve ``html_dir`` on 127.0.0.1 and yield ``(server, context)``: a Playwright browser context of
+    the system Chromium (CHROMIUM, CHROMIUM_ARGS: no host but 127.0.0.1 is reachable)."""
+    from playwright.sync_api import sync_playwright
+
+    with SiteServer(html_dir) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=viewport, service_workers="block")
+        context.set_default_timeout(timeout_ms)
+        try:
+            yield server, context
+        finally:
+            context.close()
+            browser.close()
 
 
 # --- table of contents and sources --------------------------------------------------------------
@@ -409,3 +446,89 @@ class SiteServer:
 
     def url(self, page: str) -> str:
         return self.base + page
+
+
+# --- legibility of the figures (tests/test_figure_legibility.py) --------------------------------
+
+#: The PNG text chunk in which ``tflmini.plots.style.use_book_style`` records a figure's smallest text (PNG px).
+SMALLEST_TEXT_KEY = "tflmini:smallest-text-px"
+
+_FIGURE_WIDTHS_JS = """async () => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });  // hidden outputs, dropdowns
+  const imgs = [...document.querySelectorAll('img')].filter(i => (i.getAttribute('src') || '').includes('_images/'));
+  for (const img of imgs) { img.loading = 'eager'; }
+  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })));
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  return {column: article.getBoundingClientRect().width,
+          images: imgs.map(i => ({src: i.getAttribute('src'), width: i.getBoundingClientRect().width,
+                                  natural: i.naturalWidth}))};
+}"""
+
+
+@dataclass
+class FigureText:
+    """One figure of a page as shown: its PNG, the width it is drawn at and shown at, and its smallest text."""
+
+    page: str
+    src: str
+    drawn_px: int  # width of the PNG
+    shown_px: float  # width of the <img> on screen (CSS px)
+    smallest_png_px: float | None  # the smallest text in PNG pixels (None: not recorded)
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def scale(self) -> float:
+        return self.shown_px / self.drawn_px if self.drawn_px else 0.0
+
+    @property
+    def smallest_screen_px(self) -> float | None:
+        """The smallest text of the figure in CSS px on screen: text px in the PNG * shown / drawn width."""
+        return None if self.smallest_png_px is None else self.smallest_png_px * self.scale
+
+
+def figure_texts(context, server: SiteServer, html_dir: Path, page: str) -> tuple[float, list[FigureText]]:
+    """(width of the content column, the cell-output figures of ``page``) as Chromium shows them in ``context``:
+    for every ``<img>`` of ``_images/``, the PNG's width and recorded smallest text (PNG metadata) and the
+    width of the image on screen (dropdowns and hidden outputs opened)."""
+    from PIL import Image
+
+    tab = context.new_page()
+    try:
+        tab.goto(server.url(page), wait_until="load")
+        found = tab.evaluate(_FIGURE_WIDTHS_JS)
+    finally:
+        tab.close()
+    out = []
+    for item in found["images"]:
+        target = classify(page, item["src"])
+        if target.kind != "local" or target.path is None or not target.path.endswith(".png"):
+            continue
+        with Image.open(html_dir / target.path) as im:
+            meta, drawn = dict(getattr(im, "text", {}) or {}), im.size[0]
+        small = meta.get(SMALLEST_TEXT_KEY)
+        out.append(FigureText(page, target.path, drawn, float(item["width"]), float(small) if small else None, meta))
+    return float(found["column"]), out
+
+
+# Digests (first 8 bytes of SHA-256, hex) of the images shown (visible) inside one element ``scope``: "the
+# figure" a reader sees there. Used by the slider tests of test_site.py and test_site_panels.py.
+IMAGE_DIGESTS_JS = """async (scope) => {
+  const shown = [...scope.querySelectorAll('img')].filter(
+      img => img.getClientRects().length > 0 && img.complete && img.naturalWidth > 0);
+  const digests = [];
+  for (const img of shown) {
+    const buf = await (await fetch(img.currentSrc || img.src)).arrayBuffer();
+    const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', buf));
+    digests.push([...hash.slice(0, 8)].map(b => b.toString(16).padStart(2, '0')).join(''));
+  }
+  return digests;
+}"""
+
+
+# MathJax's typesetting (of the page, then of widget descriptions) is chained on startup.promise.
+WAIT_MATHJAX_JS = """async () => {
+  if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) { return false; }
+  let promise;
+  do { promise = MathJax.startup.promise; await promise; } while (promise !== MathJax.startup.promise);
+  return true;
+}"""

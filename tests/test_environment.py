@@ -99,6 +99,7 @@ IMPORT_PROVIDERS = {
     "PIL": "matplotlib",  # pillow, a dependency of matplotlib
     "IPython": "ipywidgets",  # ipython, a dependency of ipywidgets (and of jupyterlab's kernel)
     "ipykernel": "jupyterlab",
+    "matplotlib_inline": "jupyterlab",  # the inline backend, a dependency of ipykernel
     "traitlets": "ipywidgets",
     "threadpoolctl": "scikit-learn",  # a dependency of scikit-learn (tflmini imports it directly)
 }

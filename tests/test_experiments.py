@@ -260,25 +260,32 @@ def test_validation_transfer_resumes_and_other_options_are_refused(validation_di
     assert proc.returncode == 0, proc.stderr
     assert "resuming: 8 rows kept" in proc.stdout
     assert len(load_validation_transfer(out, require_complete=True)["rows"]) == 8
-    for args, message in ((["validation_relu", "--quick", "--resume"], "cannot resume"),
-                          (["validation_relu", "--quick", "--theory-only"], "no separate theory part"),
+    for args, message in ((["validation_relu", "--quick", "--theory-only"], "no separate theory part"),
                           (["gamma_sweep", "--resume"], "cannot resume")):
         bad = subprocess.run(cli + args, capture_output=True, text=True, env=env)
         assert bad.returncode != 0 and message in bad.stderr, bad.stderr
 
 
 def test_validation_run_writes_partial_results(tmp_path):
-    """The file is written after every row, marked incomplete until the run ends."""
-    def interrupted(grid, common, progress=True, on_rows=None):
-        on_rows([{"activation": "erf", "n_hidden": 10, "P": 5, "alpha": 0.5,
+    """Progress goes after every row to <name>.partial.json, marked incomplete; the result file is written only
+    when the run is complete, so an interrupted run never replaces it."""
+    from tflmini.experiments._cache import IncompleteCacheError, partial_path
+
+    def interrupted(grid, common, progress=True, on_rows=None, done=()):
+        on_rows([{"activation": "erf", "n_hidden": 50, "P": 25, "alpha": 0.5,
                   "theory": {"Q": 1.0, "gibbs_error": 0.5, "mean_error": 0.4},
                   "sampler": {k: {"mean": 0.5, "se": 0.01} for k in ("Q", "train_error", "gibbs_error", "mean_error")}}])
         raise KeyboardInterrupt
 
     exp = dataclasses.replace(get_experiment("validation_single_network"), rows=interrupted)
-    path = tmp_path / "partial.json"
+    path = tmp_path / "validation_single_network.quick.json"
+    path.write_text("a complete result\n")
     with pytest.raises(KeyboardInterrupt):
         exp.execute(path, quick=True, progress=False)
-    assert load_validation(path=path)["complete"] is False
-    with pytest.raises(ResultsError, match="partial"):
-        load_validation(path=path, require_complete=True)
+    assert path.read_text() == "a complete result\n"
+    partial = partial_path(path)
+    assert partial.name == "validation_single_network.quick.partial.json"
+    assert load_validation(path=partial, allow_incomplete=True)["complete"] is False
+    with pytest.raises(IncompleteCacheError, match="--quick --resume"):
+        load_validation(path=partial)
+    assert issubclass(IncompleteCacheError, ResultsError)

@@ -22,11 +22,19 @@ def _row(activation, n_hidden, P, theory_gibbs=0.2, sim_gibbs=0.19):
             "diagnostics": {}, "seconds": 1.0}
 
 
+def _parameters(name="validation_single_network"):
+    from tflmini.experiments import get_experiment
+
+    return get_experiment(name).parameters(quick=True)
+
+
+#: A complete file of the quick grid of validation_single_network (erf: N1 in {50, 100}, alpha in {0.5, 1};
+#: linear: N1 = 50): parameters of the code, one row per configuration.
 VALID = {
     "experiment": "validation_single_network", "tflmini_version": "0.1.0", "complete": True,
-    "parameters": {"n_features": 50, "temperature": 0.05, "lambda0": 1.0, "lambda1": 1.0, "teacher": "erf",
-                   "n_test": 500, "seed": 2024},
-    "rows": [_row("erf", 100, 50), _row("erf", 100, 200, 0.12, 0.09), _row("erf", 200, 50), _row("linear", 100, 50)],
+    "parameters": _parameters(),
+    "rows": [_row("erf", 50, 25), _row("erf", 50, 50, 0.12, 0.09), _row("erf", 100, 50), _row("erf", 100, 100),
+             _row("linear", 50, 25), _row("linear", 50, 50)],
 }
 
 
@@ -40,14 +48,14 @@ def test_valid_file_loads_and_groups(tmp_path):
     data = load_validation(path=_write(tmp_path, VALID))
     assert data["path"].endswith("v.json")
     by_width = validation_series(data)
-    assert sorted(by_width) == [100, 200]
-    np.testing.assert_allclose(by_width[100]["alpha"], [0.5, 2.0])
+    assert sorted(by_width) == [50, 100]
+    np.testing.assert_allclose(by_width[50]["alpha"], [0.5, 1.0])
     by_P = validation_series(data, by="P")
-    assert sorted(by_P) == [50, 200]
-    np.testing.assert_allclose(by_P[50]["n_hidden"], [200, 100])  # ordered by alpha
-    assert list(validation_series(data, activation="linear")) == [100]
+    assert sorted(by_P) == [25, 50, 100]
+    np.testing.assert_allclose(by_P[50]["n_hidden"], [100, 50])  # ordered by alpha
+    assert list(validation_series(data, activation="linear")) == [50]
     assert validation_series(data, activation="relu") == {}
-    gap, se = relative_gap(by_width[100])
+    gap, se = relative_gap(by_width[50])
     np.testing.assert_allclose(gap, [-0.05, -0.25])
     np.testing.assert_allclose(se, [0.001 / 0.2, 0.001 / 0.12])
 
@@ -62,6 +70,11 @@ BROKEN = {
     "no rows key": _broken(lambda c: c.pop("rows")),
     "empty rows": _broken(lambda c: c.update(rows=[])),
     "missing parameter": _broken(lambda c: c["parameters"].pop("temperature")),
+    "other parameter": _broken(lambda c: c["parameters"].update(temperature=0.5)),
+    "boolean width": _broken(lambda c: c["rows"][0].update(n_hidden=True)),
+    "negative theory": _broken(lambda c: c["rows"][3]["theory"].update(Q=-1.0)),
+    "unknown activation": _broken(lambda c: c["rows"][3].update(activation="tanh")),
+    "row outside the grid": _broken(lambda c: c["rows"][3].update(n_hidden=400, P=400)),
     "row without theory": _broken(lambda c: c["rows"][0].pop("theory")),
     "theory without Q": _broken(lambda c: c["rows"][1]["theory"].pop("Q")),
     "NaN theory": _broken(lambda c: c["rows"][1]["theory"].update(gibbs_error=float("nan"))),
@@ -88,8 +101,12 @@ def test_missing_and_corrupted_files(tmp_path):
 
 
 def test_partial_file(tmp_path):
-    path = _write(tmp_path, {**VALID, "complete": False})
-    assert load_validation(path=path)["complete"] is False
+    """A partial file is refused unless asked for, with the command that completes it."""
+    path = _write(tmp_path, {**VALID, "complete": False, "rows": VALID["rows"][:2]})
+    with pytest.raises(ResultsError, match=r"partial.*2 of 6.*run validation_single_network --quick --resume"):
+        load_validation(path=path)
+    assert load_validation(path=path, allow_incomplete=True)["complete"] is False
+    assert len(load_validation(path=path, require_complete=False)["rows"]) == 2
     with pytest.raises(ResultsError, match="partial"):
         load_validation(path=path, require_complete=True)
 
@@ -104,12 +121,14 @@ def test_data_directory_follows_the_environment(tmp_path, monkeypatch):
 
 
 def test_input_dimension_file(tmp_path):
-    row = lambda n0: {**_row("erf", 200, 200), "n_features": n0, "P_over_N0": 200 / n0,  # noqa: E731
-                      "teacher_alignment": 1.5 / n0, "prior_alignment": 1.0 / n0}
-    content = {"experiment": "accuracy_input_dimension", "parameters": {"grid": {"n_hidden": 200, "P": 200}},
-               "rows": [row(100), row(25)]}
+    def row(n0):
+        single = {k: v for k, v in _row("erf", 40, 40).items() if k in ("theory", "sampler", "diagnostics", "seconds")}
+        return {**single, "n_features": n0, "P_over_N0": 40 / n0, "teacher_alignment": 1.5 / n0, "prior_alignment": 1.0 / n0}
+
+    content = {"experiment": "accuracy_input_dimension", "tflmini_version": "0.1.0",
+               "parameters": _parameters("accuracy_input_dimension"), "rows": [row(80), row(20)]}
     data = load_input_dimension(path=_write(tmp_path, content))
-    np.testing.assert_allclose(data["arrays"]["n_features"], [25, 100])
+    np.testing.assert_allclose(data["arrays"]["n_features"], [20, 80])
     np.testing.assert_allclose(data["arrays"]["teacher_alignment"] / data["arrays"]["prior_alignment"], 1.5)
     content["rows"][0]["prior_alignment"] = 0.5
     with pytest.raises(ResultsError, match="1/N0"):
@@ -155,8 +174,11 @@ def test_load_validation_transfer_partial_file(tmp_path):
     path = tmp_path / "validation_transfer.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
     assert load_validation_transfer(path, require_complete=False)["rows"]
+    assert load_validation_transfer(path, allow_incomplete=True)["rows"]
     with pytest.raises(ResultsError, match="partial"):
         load_validation_transfer(path, require_complete=True)
+    with pytest.raises(ResultsError, match="partial"):
+        load_validation_transfer(path)
     with pytest.raises(ResultsError, match="does not exist.*python -m tflmini.experiments run validation_transfer"):
         load_validation_transfer(tmp_path / "absent.json")
 

@@ -140,7 +140,7 @@ def test_bad_sampler_settings(kwargs, exc, match):
 
 
 def test_bad_sampler_data():
-    s = BayesianNetworkSampler(8, 0.1, n_chains=2, n_warmup=1, n_samples=1, progress=False)
+    s = BayesianNetworkSampler(8, 0.1, n_chains=2, n_warmup=1, n_samples=4, progress=False)
     with pytest.raises(ValueError, match="X_test has input dimension"):
         s.sample(TASK.X_train, TASK.y_train, TASK.X_test[:, :3], TASK.y_test)
     with pytest.raises(ValueError, match="prior_mean must have shape"):

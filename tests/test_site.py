@@ -45,6 +45,8 @@ from pathlib import Path
 
 import pytest
 from site_utils import (
+    IMAGE_DIGESTS_JS,
+    WAIT_MATHJAX_JS,
     CHROMIUM,
     CHROMIUM_ARGS,
     ROOT,
@@ -77,13 +79,6 @@ VIEWPORT = {"width": 1280, "height": 900}
 
 # --- JavaScript evaluated in the page -----------------------------------------------------------
 
-# MathJax's typesetting (of the page, then of widget descriptions) is chained on startup.promise.
-WAIT_MATHJAX_JS = """async () => {
-  if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) { return false; }
-  let promise;
-  do { promise = MathJax.startup.promise; await promise; } while (promise !== MathJax.startup.promise);
-  return true;
-}"""
 
 WIDGETS_RENDERED_JS = """() => [...document.querySelectorAll(
     'script[type="application/vnd.jupyter.widget-view+json"]')].every(
@@ -131,18 +126,8 @@ LAUNCH_JS = """(binderhub) => ({
 })"""
 
 # Digests of the images shown (visible) in the output area of a slider: "the figure".
-FIGURE_JS = """async (slider) => {
-  const scope = slider.closest('.cell_output') || slider.closest('.widget-subarea') || slider.parentElement;
-  const shown = [...scope.querySelectorAll('img')].filter(
-      img => img.getClientRects().length > 0 && img.complete && img.naturalWidth > 0);
-  const digests = [];
-  for (const img of shown) {
-    const buf = await (await fetch(img.currentSrc || img.src)).arrayBuffer();
-    const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', buf));
-    digests.push([...hash.slice(0, 8)].map(b => b.toString(16).padStart(2, '0')).join(''));
-  }
-  return digests;
-}"""
+FIGURE_JS = """async (slider) => (""" + IMAGE_DIGESTS_JS + """)(
+  slider.closest('.cell_output') || slider.closest('.widget-subarea') || slider.parentElement)"""
 
 
 # --- the browser session ------------------------------------------------------------------------

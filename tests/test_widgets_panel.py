@@ -158,3 +158,76 @@ def test_static_grid_is_the_one_static_convention():
     assert static_grid({"b": [1, 2]}, default) == {"b": (1, 2)}
     with pytest.raises(TypeError, match="static"):
         static_grid("yes", default)
+
+
+# -- the read-only readout and the no-JavaScript fallback (issue 18) ----------------------------------
+
+def test_selection_slider_readout_is_a_read_only_label_linked_to_the_slider():
+    """The slider's own readout (an editable field whose typed values a SelectionSlider ignores) is off; a Stack of
+    Labels, one per value, shows the value, switched by a browser-side link to the slider's index."""
+    panel = Panel(line, CONTROLS, {"a": 2.0, "b": 1.0}, static={"a": [1.0, 2.0, 3.0]}, figsize=(3, 2))
+    slider = panel.sliders["a"]
+    assert slider.readout is False
+    readout, link = panel.readouts["a"]
+    assert isinstance(readout, widgets.Stack) and all(isinstance(c, widgets.Label) for c in readout.children)
+    assert [c.value for c in readout.children] == [label for label, _ in slider.options]
+    assert readout.selected_index == slider.index == 1
+    assert isinstance(link, Link) and link.source == (slider, "index") and link.target == (readout, "selected_index")
+    box = panel.children[0].children
+    assert box.index(readout) == box.index(slider) + 1  # beside its slider
+    assert link not in panel.links  # panel.links: the frame switching only
+    live = Panel(line, CONTROLS, {"a": 2.0, "b": 1.0}, figsize=(3, 2))
+    assert live.sliders["a"].readout is False and "a" in live.readouts
+    assert "b" not in live.readouts  # a logarithmic slider's readout is a working field in live mode
+
+
+def test_slider_values_can_be_written_by_the_control():
+    controls = {"a": ("width", (1.0, 2.0, 4.0), lambda a: f"{8 / a:g}"), "b": CONTROLS["b"]}
+    panel = Panel(line, controls, {"a": 2.0, "b": 1.0}, static={"a": [4.0, 2.0, 1.0]}, figsize=(3, 2))
+    assert [label for label, _ in panel.sliders["a"].options] == ["2", "4", "8"]
+    assert [c.value for c in panel.readouts["a"][0].children] == ["2", "4", "8"]
+
+
+def test_static_panel_shows_its_default_frame_without_javascript(monkeypatch):
+    """With JavaScript off a widget view never renders: a static panel's display adds its default frame as a
+    plain image in <noscript> (a second output: myst-nb renders only the widget view of a widget's output)."""
+    import base64
+    import re
+
+    import IPython.display
+
+    panel = Panel(line, CONTROLS, {"a": 2.0, "b": 5.0}, static={"a": [1.0, 2.0, 3.0], "b": [0.5, 5.0]},
+                  figsize=(3, 2))
+    fallback = panel.noscript_html()
+    assert fallback.startswith("<noscript>") and fallback.endswith("</noscript>")
+    src = re.search(r'<img src="data:image/png;base64,([^"]+)"', fallback).group(1)
+    assert base64.b64decode(src) == panel.frame(a=2.0, b=5.0) == panel.frame()
+    assert "slope a = 2" in fallback and "factor b = 5" in fallback
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
+    panel._ipython_display_()
+    (bundle, kw), (extra, _) = shown
+    assert kw == {"raw": True} and "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.model_id
+    assert isinstance(extra, IPython.display.HTML) and extra.data == fallback
+    live = Panel(line, CONTROLS, {"a": 2.0, "b": 1.0}, figsize=(3, 2))
+    assert live.noscript_html() is None
+    shown.clear()
+    live._ipython_display_()
+    assert len(shown) == 1  # a live panel needs a kernel anyway: the widget only
+
+
+def test_renormalization_panel_has_a_width_slider():
+    """Chapter 4's width view: frames at widths N1 (alpha = P/N1 at fixed P), the slider labelled by N1."""
+    from tflmini.widgets import renormalization_panel
+
+    panel = renormalization_panel(n_train=40, validation=None, static={"n_hidden": [20, 40, 80]}, dpi=40)
+    assert panel.grid == {"alpha": (2.0, 1.0, 0.5)}
+    slider = panel.sliders["alpha"]
+    assert "N1" in slider.description and [label for label, _ in slider.options] == ["20", "40", "80"]
+    assert slider.label == "40" and panel.last_error is None  # the initial width P/alpha with alpha = 1
+    assert len({bytes(f) for f in panel.frames.values()}) == 3
+    panel.render(alpha=0.5)
+    assert panel.last_data["n_hidden"] == pytest.approx(80)
+    with pytest.raises(ValueError, match="not both"):
+        renormalization_panel(n_train=40, validation=None, static={"n_hidden": [20], "alpha": [1.0]})

@@ -90,11 +90,8 @@ def _verify_cached(path: Path, expected, md5=None):
     record = _record_path(path)
     actual = digests["sha256"]
     if expected is None and record.exists():
-        try:
-            expected = json.loads(record.read_text())["sha256"]
-        except (ValueError, KeyError, TypeError):
-            raise ChecksumError(f"the checksum record {record} is unreadable; delete it and {path} to download again") from None
-    if expected is None:  # a file placed by hand: record it now
+        expected = _read_record(record, path)
+    if expected is None:  # a file placed by hand, with no record at all: record it now
         _write_record(path, actual, url=None)
     elif actual != expected:
         raise ChecksumError(
@@ -102,6 +99,27 @@ def _verify_cached(path: Path, expected, md5=None):
             f"corrupted or was replaced. Delete {path} (and {record}) to download it again."
         )
     return path
+
+
+def _is_sha256(value) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value.lower())
+
+
+def _read_record(record: Path, path: Path) -> str:
+    """The sha256 recorded in ``record``; a record that exists but is unreadable, or whose ``sha256`` is missing,
+    null or not a 64-digit hex digest, is a :class:`ChecksumError` (never replaced by the digest of the file as it
+    is now: that would trust a file whose record was damaged)."""
+    fix = f"delete it and {path} to download the file again"
+    try:
+        data = json.loads(record.read_text())
+    except (OSError, ValueError) as exc:
+        raise ChecksumError(f"the checksum record {record} is unreadable ({exc}); {fix}") from None
+    if not isinstance(data, dict) or "sha256" not in data:
+        raise ChecksumError(f"the checksum record {record} has no 'sha256' entry; {fix}")
+    digest = data["sha256"]
+    if not _is_sha256(digest):
+        raise ChecksumError(f"the checksum record {record} holds sha256={digest!r}, not a 64-digit hex digest; {fix}")
+    return digest.lower()
 
 
 def _write_record(path: Path, digest: str, url):

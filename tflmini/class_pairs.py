@@ -173,9 +173,15 @@ def class_pair(X, y, classes):
 
 def _split(n_available, n_train, n_test, rng, what):
     n_train = check_positive_int(n_train, "n_train")
-    n_test = n_available - n_train if n_test is None else check_positive_int(n_test, "n_test")
-    if n_test < 1 or n_train + n_test > n_available:
-        raise ValueError(f"{what} has {n_available} examples: cannot take n_train={n_train} and n_test={n_test}")
+    if n_test is None:  # all the rest: at least one example must be left for testing
+        if n_train >= n_available:
+            raise ValueError(f"{what} has {n_available} examples, asked for n_train={n_train} with the rest as test "
+                             f"set (n_test=None): n_train can be at most {n_available - 1}")
+        n_test = n_available - n_train
+    n_test = check_positive_int(n_test, "n_test")
+    if n_train + n_test > n_available:
+        raise ValueError(f"{what} has {n_available} examples, asked for n_train={n_train} and n_test={n_test} "
+                         f"({n_train + n_test} in all)")
     idx = rng.permutation(n_available)
     # test points from the end: for one seed and n_test, the test set is the same whatever n_train,
     # and training sets grow by nesting
@@ -209,7 +215,7 @@ def make_class_pair_task(X, y, classes, n_train, n_test=None, *, X_test=None, y_
         tr, te = _split(len(yp), n_train, n_test, rng, f"class pair {label}")
         return Task(Xp[tr], yp[tr], Xp[te], yp[te], None, label)
     Xq, yq = class_pair(check_matrix(X_test, "X_test"), np.asarray(y_test), classes)
-    tr = _take(len(yp), n_train, rng, f"class pair {label}", "n_train")
+    tr = _take(len(yp), n_train, rng, f"the training pool of class pair {label}", "n_train")
     te = _take(len(yq), n_test, rng, f"the test split of class pair {label}", "n_test")
     return Task(Xp[tr], yp[tr], Xq[te], yq[te], None, label)
 

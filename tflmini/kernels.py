@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 from scipy.special import erf
 
-from ._validation import check_matrix, check_positive, check_same_dim
+from ._validation import check_finite_real, check_matrix, check_positive, check_same_dim
 
 __all__ = ["Activation", "ACTIVATIONS", "get_activation", "input_overlaps", "nngp_kernel", "nngp_diagonal"]
 
@@ -33,9 +33,19 @@ __all__ = ["Activation", "ACTIVATIONS", "get_activation", "input_overlaps", "nng
 # -- closed forms of E[sigma(h) sigma(h')] for h, h' Gaussian with variances s11, s22, covariance s12 --
 
 
+def _sqrt_product(a, b):
+    r""":math:`\sqrt{ab}`, as ``sqrt(a)*sqrt(b)`` where the product ``a*b`` overflows (huge inputs; elsewhere the
+    plain form, so ordinary results do not change by a rounding)."""
+    with np.errstate(over="ignore"):
+        out = np.sqrt(a * b)
+    if np.all(np.isfinite(out)):
+        return out
+    return np.where(np.isfinite(out), out, np.sqrt(a) * np.sqrt(b))
+
+
 def _erf_kernel(s11, s22, s12):
     r""":math:`\frac{2}{\pi}\arcsin\frac{2 s_{12}}{\sqrt{(1+2s_{11})(1+2s_{22})}}` (Williams 1997)."""
-    ratio = 2.0 * s12 / np.sqrt((1.0 + 2.0 * s11) * (1.0 + 2.0 * s22))
+    ratio = 2.0 * s12 / _sqrt_product(1.0 + 2.0 * s11, 1.0 + 2.0 * s22)
     return (2.0 / np.pi) * np.arcsin(np.clip(ratio, -1.0, 1.0))
 
 
@@ -48,7 +58,7 @@ def _relu_kernel(s11, s22, s12):
     r"""Arc-cosine kernel of degree one (Cho & Saul 2009):
     :math:`\frac{\sqrt{s_{11}s_{22}}}{2\pi}\left(\sin\theta + (\pi-\theta)\cos\theta\right)`,
     :math:`\cos\theta = s_{12}/\sqrt{s_{11}s_{22}}`."""
-    norm = np.sqrt(s11 * s22)
+    norm = _sqrt_product(s11, s22)
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = np.where(norm > 0, s12 / np.where(norm > 0, norm, 1.0), 0.0)
     theta = np.arccos(np.clip(cos, -1.0, 1.0))
@@ -109,9 +119,25 @@ def input_overlaps(X1, X2=None):
     X2 = X1 if X2 is None else check_matrix(X2, "X2")
     check_same_dim(X2, X1.shape[1], "X2", "X1")
     n0 = X1.shape[1]
-    c11 = np.einsum("ij,ij->i", X1, X1) / n0
-    c22 = c11 if X2 is X1 else np.einsum("ij,ij->i", X2, X2) / n0
-    return c11, c22, X1 @ X2.T / n0
+    with np.errstate(over="ignore", invalid="ignore"):
+        c11 = np.einsum("ij,ij->i", X1, X1) / n0
+        c22 = c11 if X2 is X1 else np.einsum("ij,ij->i", X2, X2) / n0
+        c12 = X1 @ X2.T / n0
+    for name, X, c in (("X1", X1, c11), ("X2", X2, c22)):
+        if not np.all(np.isfinite(c)):
+            raise ValueError(f"{name} is too large: its overlaps x.x/N0 overflow float64 (largest |entry| "
+                             f"{np.max(np.abs(X)):.3g}); rescale the inputs")
+    if not np.all(np.isfinite(c12)):  # only reachable through overflow, which the diagonals already catch
+        raise ValueError("X1 and X2 are too large: their overlaps x.x'/N0 overflow float64; rescale the inputs")
+    return c11, c22, c12
+
+
+def _finite_kernel(K, what):
+    """``K``, or a ValueError naming the inputs if the closed form overflowed (NaN or inf)."""
+    if not np.all(np.isfinite(K)):
+        raise ValueError(f"the kernel is not finite: the preactivation variances ({what}) overflow float64; "
+                         "rescale the inputs or the weight variances")
+    return K
 
 
 def _check_weight_stats(var1, var2, cov):
@@ -120,9 +146,7 @@ def _check_weight_stats(var1, var2, cov):
     cov = var1 if cov is None and var2 == var1 else cov
     if cov is None:
         raise ValueError("cov must be given when var1 != var2 (the weight covariance between the two sides)")
-    cov = float(cov)
-    if not np.isfinite(cov):
-        raise ValueError(f"cov must be finite, got {cov}")
+    cov = check_finite_real(cov, "cov")
     if cov * cov > var1 * var2 * (1 + 1e-12):
         raise ValueError(f"cov**2 must not exceed var1*var2 (a valid joint Gaussian); got cov={cov}, var1={var1}, var2={var2}")
     return var1, var2, cov
@@ -152,7 +176,9 @@ def nngp_kernel(X1, X2=None, *, var1=1.0, var2=None, cov=None, activation="erf")
     act = get_activation(activation)
     var1, var2, cov = _check_weight_stats(var1, var2, cov)
     c11, c22, c12 = input_overlaps(X1, X2)
-    return act.kernel(var1 * c11[:, None], var2 * c22[None, :], cov * c12)
+    with np.errstate(over="ignore", invalid="ignore"):
+        K = act.kernel(var1 * c11[:, None], var2 * c22[None, :], cov * c12)
+    return _finite_kernel(K, "var1 * |x|^2/N0 of the rows of X1, var2 * |x|^2/N0 of the rows of X2")
 
 
 def nngp_diagonal(X, *, var=1.0, activation="erf"):
@@ -160,5 +186,7 @@ def nngp_diagonal(X, *, var=1.0, activation="erf"):
     act = get_activation(activation)
     var = check_positive(var, "var")
     X = check_matrix(X, "X")
-    s = var * np.einsum("ij,ij->i", X, X) / X.shape[1]
-    return act.kernel(s, s, s)
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = var * np.einsum("ij,ij->i", X, X) / X.shape[1]
+        K = act.kernel(s, s, s)
+    return _finite_kernel(K, "var * |x|^2/N0 of the rows of X")

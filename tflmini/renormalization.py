@@ -25,7 +25,7 @@ import numpy as np
 from scipy.optimize import brentq
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from ._validation import check_matrix, check_positive, check_same_dim, check_targets, check_width
+from ._validation import check_hidden_units, check_matrix, check_positive, check_same_dim, check_targets
 from .kernels import get_activation, nngp_diagonal, nngp_kernel
 
 __all__ = [
@@ -36,11 +36,18 @@ __all__ = [
     "gp_posterior",
     "KernelRenormalization",
     "ConvergenceError",
+    "NoStationaryPointError",
 ]
 
 
 class ConvergenceError(RuntimeError):
     """A saddle-point solver did not reach its tolerance; the message gives the residual."""
+
+
+class NoStationaryPointError(ConvergenceError):
+    """No stationary point of the action exists in the admissible region (the message says why): not a failure
+    of the solver to converge but a property of the problem, e.g. the branch of stationary points continued
+    from a known solution reaches the boundary of the admissible region or turns back (a fold)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,20 @@ def kr_action(Q, eigvals, y_proj, n_hidden, temperature, lambda1=1.0):
     return prior + data / (2.0 * n_hidden)
 
 
+def kr_saddle_scale(Q, eigvals, y_proj, n_hidden, temperature, lambda1=1.0):
+    r"""Natural scale of :math:`2QS'(Q)`: the sum of the absolute values of its terms,
+    :math:`\lambda_1Q + 1 + \frac{1}{N_1}\sum_i\big[\frac{Qk_i}{Qk_i+T} + \frac{\tilde y_i^2Qk_i}{(Qk_i+T)^2}\big]`
+    (at least 1). The relative residual :math:`|2QS'(Q)|/\text{scale}` does not change when the labels, the
+    temperature or :math:`\lambda_1` are rescaled together."""
+    Q = np.asarray(Q, dtype=np.float64)
+    out = lambda1 * Q + 1.0
+    if np.isinf(n_hidden):
+        return out
+    qk = Q[..., None] * eigvals
+    g = qk + temperature
+    return out + np.sum(qk / g + y_proj**2 * qk / g**2, axis=-1) / n_hidden
+
+
 def kr_saddle_residual(Q, eigvals, y_proj, n_hidden, temperature, lambda1=1.0):
     r"""Scaled gradient :math:`2Q\,S'(Q)`, whose zero is the saddle point:
 
@@ -98,19 +119,24 @@ def kr_saddle_residual(Q, eigvals, y_proj, n_hidden, temperature, lambda1=1.0):
     return out + np.sum(qk / g - y_proj**2 * qk / g**2, axis=-1) / n_hidden
 
 
-def solve_kr_saddle(spectrum, n_hidden, temperature, lambda1=1.0, *, rtol=1e-12, n_grid=96):
+def solve_kr_saddle(spectrum, n_hidden, temperature, lambda1=1.0, *, rtol=1e-12, n_grid=96, tol=1e-10):
     r"""Minimise :math:`S(Q)`: every sign change of :math:`2QS'(Q)` on a log grid is refined by
-    Brent's method and the root of lowest action is returned.
+    Brent's method (to ``rtol`` in Q) and the root of lowest action is returned.
+
+    The root is accepted when the residual :math:`|2QS'(Q)|` is at most ``tol`` times the scale of its terms
+    (:func:`kr_saddle_scale`): a relative test, so that rescaling the labels (Q grows with them) or the
+    temperature does not turn a converged root into a failure.
 
     Returns
     -------
     Q : float
-    info : dict with ``method``, ``bracket``, ``n_stationary_points``, ``residual``.
+    info : dict with ``method``, ``bracket``, ``n_stationary_points``, ``residual`` (absolute, of
+    :math:`2QS'(Q)`) and ``relative_residual``.
     """
     k, yp = spectrum.eigvals, spectrum.y_proj
     if np.isinf(n_hidden):
         return 1.0 / lambda1, {"method": "exact (infinite width: Q = 1/lambda1)", "bracket": None,
-                               "n_stationary_points": 1, "residual": 0.0}
+                               "n_stationary_points": 1, "residual": 0.0, "relative_residual": 0.0}
     # residual <= -1 + Q (lambda1 + tr K / (N1 T)): negative below q_lo
     q_lo = 0.5 / (lambda1 + np.sum(k) / (n_hidden * temperature))
     # residual >= -1 + lambda1 Q - |y|^2 / (4 T N1): positive above q_hi
@@ -124,18 +150,21 @@ def solve_kr_saddle(spectrum, n_hidden, temperature, lambda1=1.0, *, rtol=1e-12,
     roots = []
     for i in np.flatnonzero(np.sign(res[:-1]) != np.sign(res[1:])):
         roots.append(brentq(f, grid[i], grid[i + 1], xtol=1e-300, rtol=rtol, maxiter=500))
-    if not roots:
+    if not roots:  # impossible in exact arithmetic: the residual is -1 at q_lo's left and > 0 above q_hi
         raise ConvergenceError(
-            f"no stationary point of S(Q) bracketed in [{q_lo:.3g}, {q_hi:.3g}]; residuals at the ends "
-            f"{res[0]:.3g}, {res[-1]:.3g}"
+            f"no sign change of 2QS'(Q) found in [{q_lo:.3g}, {q_hi:.3g}] although one must exist; residuals "
+            f"at the ends {res[0]:.3g}, {res[-1]:.3g} (non-finite inputs?)"
         )
     actions = kr_action(np.array(roots), k, yp, n_hidden, temperature, lambda1)
     Q = float(roots[int(np.argmin(actions))])
     residual = abs(f(Q))
-    if not np.isfinite(Q) or residual > 1e-8:
-        raise ConvergenceError(f"saddle point of S(Q) not converged: Q={Q}, residual {residual:.3g}")
+    scale = float(kr_saddle_scale(Q, k, yp, n_hidden, temperature, lambda1))
+    relative = residual / scale
+    if not np.isfinite(Q) or not relative <= tol:
+        raise ConvergenceError(f"saddle point of S(Q) not converged: Q={Q}, residual {residual:.3g} "
+                               f"({relative:.3g} of the scale {scale:.3g} of its terms, tolerance {tol:g})")
     return Q, {"method": "log-grid bracketing + Brent", "bracket": (float(q_lo), float(q_hi)),
-               "n_stationary_points": len(roots), "residual": residual}
+               "n_stationary_points": len(roots), "residual": residual, "relative_residual": relative}
 
 
 def gp_posterior(spectrum, scale, temperature, k_cross, k_diag):
@@ -186,7 +215,7 @@ class KernelRenormalization(RegressorMixin, BaseEstimator):
     def _checked_params(self):
         """The hyperparameters, validated (scikit-learn convention: stored as given, checked in ``fit``)."""
         return dict(
-            n_hidden=check_width(self.n_hidden),
+            n_hidden=check_hidden_units(self.n_hidden),
             temperature=check_positive(self.temperature, "temperature"),
             lambda0=check_positive(self.lambda0, "lambda0"),
             lambda1=check_positive(self.lambda1, "lambda1"),
@@ -214,6 +243,11 @@ class KernelRenormalization(RegressorMixin, BaseEstimator):
         r"""The renormalized kernel :math:`Q^* K(x, x')` of the fitted network."""
         self._check_fitted()
         p = self._checked_params()
+        X1 = check_matrix(X1, "X1")
+        check_same_dim(X1, self.n_features_in_, "X1")
+        if X2 is not None:
+            X2 = check_matrix(X2, "X2")
+            check_same_dim(X2, self.n_features_in_, "X2")
         return self.Q_ * nngp_kernel(X1, X2, var1=1.0 / p["lambda0"], activation=p["activation"])
 
     def predict(self, X, return_var=False):
@@ -244,7 +278,12 @@ class KernelRenormalization(RegressorMixin, BaseEstimator):
         r"""Effective action :math:`S(Q)` on the training data (vectorised; for plotting)."""
         self._check_fitted()
         p = self._checked_params()
-        Q = np.asarray(Q, dtype=np.float64)
+        try:
+            Q = np.asarray(Q, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"Q must be a real number or array of them: {exc}") from None
+        if not np.all(np.isfinite(Q)):
+            raise ValueError("Q must be finite (got NaN or infinite values)")
         if np.any(Q <= 0):
             raise ValueError("Q must be > 0")
         return kr_action(Q, self.spectrum_.eigvals, self.spectrum_.y_proj, p["n_hidden"], p["temperature"], p["lambda1"])

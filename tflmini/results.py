@@ -3,8 +3,15 @@ r"""Cached simulation results of the validation runs: loading, checking, groupin
 The book never samples networks while it is built: long runs of :class:`~tflmini.BayesianNetworkSampler`
 are done by the validation experiments (:mod:`tflmini.experiments.validation`, run with
 ``python -m tflmini.experiments run NAME``), which write JSON files ``data/NAME.json``; the chapters load
-them here. Each loader checks the file before anything is plotted, and a missing, truncated or corrupted
-file raises :class:`ResultsError` with the command that produces it.
+them here. Each loader checks the file before anything is plotted, with the machinery of the registry
+experiments (:meth:`tflmini.experiments.validation.ValidationRun.check_file`): the experiment name, the
+parameters and the package version against the code's (a file of other parameters raises
+:class:`~tflmini.experiments.StaleCacheError`, or warns with ``on_stale="warn"``), every row against the
+schema declared with its run (finite numbers, non-negative errors and standard errors, integer widths,
+couplings >= 0 with inf, known keys) and against the configurations of the file's grid, and completeness:
+the progress of a run that has not finished (``"complete": false``, e.g. ``<name>.partial.json``) is refused
+unless ``allow_incomplete=True``. Every error is a :class:`ResultsError` naming the file, the key, the bad
+value and the command that produces or completes the file.
 
 Files
     ``validation_single_network.json`` (experiment ``validation_single_network``): kernel-renormalization
@@ -28,13 +35,11 @@ Used by the book's chapter "The proportional limit and kernel renormalization".
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_number
 from .accuracy import relative_deviation
 
 __all__ = [
@@ -67,7 +72,9 @@ SAMPLER_KEYS = ("Q", "train_error", "gibbs_error", "mean_error")
 
 
 class ResultsError(ValueError):
-    """A cached result file is missing, corrupted or does not have the expected content."""
+    """A cached result file is missing, corrupted or does not have the expected content. The root of the errors
+    of every cached file: :class:`tflmini.experiments.CacheError` (and its ``StaleCacheError``, ``SchemaError``,
+    ``IncompleteCacheError``) derive from it."""
 
 
 def data_directory() -> Path:
@@ -88,6 +95,12 @@ def _read_json_object(path, hint):
     """The JSON object in ``path``; :class:`ResultsError` naming ``hint`` (the command that writes the file)
     if it is missing, unreadable or not an object. The one reader of every cached-file loader."""
     if not path.is_file():
+        from .experiments._cache import partial_path
+
+        partial = partial_path(path)
+        if partial.is_file():
+            raise ResultsError(f"{path} does not exist; its run has not finished: {partial} holds its progress "
+                               f"(complete it with: {hint} --resume)")
         raise ResultsError(f"{path} does not exist; produce it with: {hint}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -111,36 +124,22 @@ def _read_json(path, hint):
     return data
 
 
-def _number(value, where, *, positive=False, allow_nan=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ResultsError(f"{where} must be a number, got {value!r}")
-    x = float(value)
-    if math.isnan(x) and allow_nan:
-        return x
-    if not math.isfinite(x) or (positive and x <= 0):
-        raise ResultsError(f"{where} must be a finite{' positive' if positive else ''} number, got {value!r}")
-    return x
+def _checked(name, path, hint, *, on_stale, allow_incomplete, require_complete):
+    """The validation file ``path`` of the run ``name``, read and checked by the run's
+    :meth:`~tflmini.experiments.validation.ValidationRun.check_file` (one mechanism with the registry
+    experiments), with ``path`` added."""
+    from .experiments import get_experiment
+
+    if require_complete is not None:  # the former keyword: require_complete=False allows a partial file
+        allow_incomplete = not require_complete
+    data = _read_json(path, hint)
+    get_experiment(name).check_file(data, path, on_stale=on_stale, allow_incomplete=allow_incomplete)
+    data["path"] = str(path)
+    return data
 
 
-def _check_estimates(row, i, path, hint, theory_keys, sampler_keys):
-    where = f"{path}, row {i}"
-    try:
-        for key in theory_keys:
-            _number(row["theory"][key], f"{where}: theory.{key}", positive=True)
-        for key in sampler_keys:
-            est = row["sampler"][key]
-            _number(est["mean"], f"{where}: sampler.{key}.mean")
-            # a standard error may be NaN (e.g. too few chains for a jackknife), never negative
-            se = _number(est["se"], f"{where}: sampler.{key}.se", allow_nan=True)
-            if se < 0:
-                raise ResultsError(f"{where}: sampler.{key}.se must be >= 0, got {se}")
-    except (KeyError, TypeError) as exc:
-        raise ResultsError(f"{where} lacks the entry {exc}; regenerate it with: {hint}") from None
-    except ResultsError as exc:
-        raise ResultsError(f"{exc}; regenerate the file with: {hint}") from None
-
-
-def load_validation(name="validation_single_network", *, path=None, require_complete=False):
+def load_validation(name="validation_single_network", *, path=None, on_stale="raise", allow_incomplete=False,
+                    require_complete=None):
     """Load and check ``data/validation_single_network.json`` (theory vs sampler over N1 and alpha) or, with
     ``name="validation_relu"``, ``data/validation_relu.json`` (the same format, ReLU networks).
 
@@ -150,8 +149,13 @@ def load_validation(name="validation_single_network", *, path=None, require_comp
         The cached result, ``"validation_single_network"`` or ``"validation_relu"``.
     path : str or Path, optional
         Read this file instead of ``data_directory() / "validation_single_network.json"``.
-    require_complete : bool
-        Refuse a file whose run had not finished when it was written (``"complete": false``).
+    on_stale : ``"raise"``, ``"warn"`` or ``"ignore"``
+        What to do when the file's parameters differ from those of the experiment in the code (as
+        :func:`tflmini.experiments.load`).
+    allow_incomplete : bool
+        Accept the progress of a run that has not finished (``"complete": false``, missing configurations).
+    require_complete : bool, optional
+        Former spelling: ``require_complete=False`` is ``allow_incomplete=True``.
 
     Returns
     -------
@@ -163,37 +167,16 @@ def load_validation(name="validation_single_network", *, path=None, require_comp
     Raises
     ------
     ResultsError
-        Missing file, invalid JSON, missing keys, non-finite numbers, or an inconsistent row; the
-        message names the problem and the command that regenerates the file.
+        Missing file, invalid JSON, content violating the row schema, rows outside the grid of the file,
+        a partial file (``IncompleteCacheError``), other parameters than the code's (``StaleCacheError``); the
+        message names the file, the key, the value and the command that regenerates or completes the file.
     """
     if name not in ("validation_single_network", "validation_relu"):
         raise ValueError(f"load_validation reads 'validation_single_network' or 'validation_relu', got {name!r} "
                          "(use load_input_dimension for 'accuracy_input_dimension')")
     path, hint = _resolve(name, path)
-    data = _read_json(path, hint)
-    if require_complete and data.get("complete") is False:
-        raise ResultsError(f"{path} is a partial result (its run had not finished); wait for it or rerun: {hint}")
-    params = data["parameters"]
-    # validation_relu varies the input dimension: its rows carry n_features
-    for key in ("temperature", "lambda0", "lambda1") + (("n_features",) if name == "validation_single_network" else ()):
-        if key not in params:
-            raise ResultsError(f"{path}: parameters lack {key!r}; regenerate it with: {hint}")
-        _number(params[key], f"{path}: parameters.{key}", positive=True)
-    for i, row in enumerate(data["rows"]):
-        if not isinstance(row, dict):
-            raise ResultsError(f"{path}, row {i} is not an object; regenerate it with: {hint}")
-        for key in ("activation", "n_hidden", "P", "alpha", "theory", "sampler"):
-            if key not in row:
-                raise ResultsError(f"{path}, row {i} lacks {key!r}; regenerate it with: {hint}")
-        n1 = _number(row["n_hidden"], f"{path}, row {i}: n_hidden", positive=True)
-        P = _number(row["P"], f"{path}, row {i}: P", positive=True)
-        alpha = _number(row["alpha"], f"{path}, row {i}: alpha", positive=True)
-        if abs(P / n1 - alpha) > 0.01 * alpha:
-            raise ResultsError(f"{path}, row {i}: alpha = {alpha} but P/N1 = {P}/{n1}; regenerate it with: {hint}")
-        row["n_hidden"], row["P"], row["alpha"] = int(n1), int(P), alpha
-        _check_estimates(row, i, path, hint, THEORY_KEYS, SAMPLER_KEYS)
-    data["path"] = str(path)
-    return data
+    return _checked(name, path, hint, on_stale=on_stale, allow_incomplete=allow_incomplete,
+                    require_complete=require_complete)
 
 
 def validation_series(data, *, activation="erf", by="n_hidden"):
@@ -272,7 +255,7 @@ def relative_gap(series, key="gibbs_error"):
     return relative_deviation(series["theory"][key], *series["sampler"][key], small=0.0)
 
 
-def load_input_dimension(*, path=None):
+def load_input_dimension(*, path=None, on_stale="raise", allow_incomplete=False):
     r"""Load and check ``data/accuracy_input_dimension.json``: theory vs sampler at fixed :math:`N_1` and
     :math:`P` for several input dimensions :math:`N_0`.
 
@@ -283,22 +266,8 @@ def load_input_dimension(*, path=None):
     Raises :class:`ResultsError` as :func:`load_validation`.
     """
     path, hint = _resolve("accuracy_input_dimension", path)
-    data = _read_json(path, hint)
-    grid = data["parameters"].get("grid", {})
-    for key in ("n_hidden", "P"):
-        if key not in grid:
-            raise ResultsError(f"{path}: parameters.grid lacks {key!r}; regenerate it with: {hint}")
-    for i, row in enumerate(data["rows"]):
-        try:
-            n0 = _number(row["n_features"], f"{path}, row {i}: n_features", positive=True)
-            _number(row["P_over_N0"], f"{path}, row {i}: P_over_N0", positive=True)
-            _number(row["teacher_alignment"], f"{path}, row {i}: teacher_alignment", positive=True)
-            prior = _number(row["prior_alignment"], f"{path}, row {i}: prior_alignment", positive=True)
-        except KeyError as exc:
-            raise ResultsError(f"{path}, row {i} lacks {exc}; regenerate it with: {hint}") from None
-        if abs(prior * n0 - 1.0) > 1e-6:
-            raise ResultsError(f"{path}, row {i}: prior_alignment must be 1/N0; regenerate it with: {hint}")
-        _check_estimates(row, i, path, hint, THEORY_KEYS, SAMPLER_KEYS)
+    data = _checked("accuracy_input_dimension", path, hint, on_stale=on_stale, allow_incomplete=allow_incomplete,
+                    require_complete=None)
     rows = sorted(data["rows"], key=lambda r: r["n_features"])
     data["arrays"] = {
         "n_features": np.array([r["n_features"] for r in rows], dtype=float),
@@ -309,7 +278,6 @@ def load_input_dimension(*, path=None):
         "teacher_alignment": np.array([r["teacher_alignment"] for r in rows], dtype=float),
         "prior_alignment": np.array([r["prior_alignment"] for r in rows], dtype=float),
     }
-    data["path"] = str(path)
     return data
 
 
@@ -319,32 +287,21 @@ def load_input_dimension(*, path=None):
 VALIDATION_TRANSFER = ("validation_transfer.json", _run_command("validation_transfer"))
 
 
-def load_validation_transfer(path=None, *, require_complete=False):
+def load_validation_transfer(path=None, *, on_stale="raise", allow_incomplete=False, require_complete=None):
     """Theory vs sampler for the transfer protocol, as written by the experiment ``validation_transfer``
     (``data/validation_transfer.json``; ``python -m tflmini.experiments run validation_transfer``).
 
-    Returns the file's dict (``parameters``, ``rows``, ...) plus ``path``; each row's ``gamma`` becomes a
-    float (``"inf"`` -> ``numpy.inf``). ``require_complete`` refuses a file whose run has not finished
-    (``"complete": false``). Raises :class:`~tflmini.results.ResultsError` (with the command that produces
-    the file) for a missing, corrupted, incomplete or empty file.
+    Returns the file's dict (``parameters``, ``rows``, ...) plus ``path``; each row's ``gamma`` is a float
+    (``"inf"`` -> ``numpy.inf``). ``on_stale``, ``allow_incomplete`` (and the former ``require_complete``)
+    as in :func:`load_validation`. Raises :class:`~tflmini.results.ResultsError` (with the command that
+    produces or completes the file) for a missing, corrupted, stale, incomplete or malformed file: widths and
+    sizes must be integers (not booleans), couplings >= 0 (inf allowed), every estimate finite, errors and
+    standard errors non-negative.
     """
     name, hint = VALIDATION_TRANSFER
     path = Path(path) if path is not None else data_directory() / name
-    data = _read_json(path, hint)
-    if require_complete and data.get("complete") is False:
-        raise ResultsError(f"{path} is a partial result (its run has not finished); wait for it or rerun: {hint}")
-    for i, row in enumerate(data["rows"]):
-        try:
-            row["gamma"] = as_number(row["gamma"])
-            for key in ("n_hidden", "P_source", "P_target", "rho"):
-                float(row[key])
-            for key in ("Q_s", "Q_t", "Q_st", "Q_tt", "gibbs_error", "mean_error"):
-                float(row["theory"][key])
-                float(row["sampler"][key]["mean"]), float(row["sampler"][key]["se"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ResultsError(f"{path}, row {i}: missing or invalid entry ({exc!r}); regenerate it with: {hint}") from None
-    data["path"] = str(path)
-    return data
+    return _checked("validation_transfer", path, hint, on_stale=on_stale, allow_incomplete=allow_incomplete,
+                    require_complete=require_complete)
 
 
 def validation_groups(data):

@@ -31,12 +31,13 @@ import numpy as np
 import scipy.linalg as sla
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
-from ._validation import check_matrix, check_nonnegative, check_positive, check_same_dim, check_targets, check_width
+from ._validation import (check_hidden_units, check_matrix, check_nonnegative, check_positive, check_same_dim,
+                          check_targets)
 from .kernels import get_activation, nngp_diagonal, nngp_kernel
-from .renormalization import ConvergenceError, KernelSpectrum, solve_kr_saddle
+from .renormalization import ConvergenceError, KernelSpectrum, NoStationaryPointError, solve_kr_saddle
 from .transfer_action import (TransferKernels, _admissible, coupled_weight_statistics, transfer_action,
                               transfer_kernels)
-from .transfer_saddle import solve_transfer_saddle
+from .transfer_saddle import FLOOR_TOL, solve_frozen_saddle, solve_transfer_saddle
 
 __all__ = ["coupled_weight_statistics", "TransferKernels", "transfer_action", "solve_transfer_saddle",
            "FranzParisiTransfer"]
@@ -84,7 +85,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
 
     def _checked_params(self):
         """The hyperparameters, validated (scikit-learn convention: stored as given, checked in ``fit``)."""
-        n_hidden = check_width(self.n_hidden)
+        n_hidden = check_hidden_units(self.n_hidden)
         act = get_activation(self.activation)
         if not act.odd:
             raise ValueError(
@@ -115,30 +116,39 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         self.source_ = SourceSolution(Xs, ys, spectrum, Q_s, info)
         return self._fit_target(Xt, yt, start=None)
 
-    def _fit_target(self, Xt, yt, start):
+    def _fit_target(self, Xt, yt, start, anchor=None):
+        """Solve the target saddle at ``self.gamma``: directly (from ``start`` = (theta, hessian), a warm start,
+        or else the cold start), and if that fails by continuation in :math:`r = \\gamma/(\\lambda_0+\\gamma)`
+        from known solutions (``anchor`` = (r, theta), a nearby fit; then gamma = inf, solved in closed form, for
+        r >= 1/2, or gamma = 0, the single network, for r < 1/2; then the other one)."""
         p = self._checked_params()
         src, gamma = self.source_, p["gamma"]
 
-        def solve(g, start, hessian=None):
-            tk = transfer_kernels(src.X, Xt, src.spectrum, src.Q_s, g, p["temperature"], p["lambda0"], p["activation"])
+        def kernels(g):
+            return transfer_kernels(src.X, Xt, src.spectrum, src.Q_s, g, p["temperature"], p["lambda0"], p["activation"])
+
+        def solve(g, start, hessian=None, **kw):
+            tk = kernels(g)
             theta, info = solve_transfer_saddle(tk, yt, src.Q_s, p["n_hidden"], p["temperature"], p["lambda1"],
-                                                start=start, hessian=hessian)
+                                                start=start, hessian=hessian, **kw)
             return tk, theta, info
 
+        solve.kernels, solve.temperature = kernels, p["temperature"]
+
         try:
-            tk, theta, info = solve(gamma, None if start is None else start[0], None if start is None else start[1])
+            tk, theta, info = solve(gamma, None if start is None else start[0], None if start is None else start[1],
+                                    max_iter=40)
         except ConvergenceError as first_error:
-            # continuation in gamma from gamma = 0, where the solution is the single network's
-            ladder = np.geomspace(1e-3, 1e3, 13) if np.isinf(gamma) else gamma * np.geomspace(1e-3, 1.0, 10)[:-1]
-            theta, steps = None, 0
-            try:
-                for g in ladder:
-                    _, theta, _ = solve(g, None if theta is None else theta)
-                    steps += 1
-                tk, theta, info = solve(gamma, theta)
-            except ConvergenceError as err:
-                raise ConvergenceError(f"{first_error}; continuation in gamma also failed after {steps} steps: {err}") from None
-            info = dict(info, method=info["method"] + f", after continuation in gamma ({steps} steps)")
+            errors = [f"direct solve: {first_error}"]
+            result = None
+            if start is not None:  # a warm start from far away can fail where a cold start succeeds
+                try:
+                    result = solve(gamma, None, max_iter=40)
+                except ConvergenceError as err:
+                    errors.append(f"cold start: {err}")
+            if result is None:
+                result = self._continuation(solve, p, Xt, yt, anchor, errors)
+            tk, theta, info = result
         Q_t, Q_tt, Q_st = (float(v) for v in theta)
         self.order_parameters_ = {"Q_s": float(src.Q_s), "Q_t": Q_t, "Q_st": Q_st, "Q_tt": Q_tt}
         self.weight_statistics_ = tk.stats
@@ -154,6 +164,140 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         self._source_weights = src.spectrum.solve(src.Q_s, p["temperature"], src.y)  # G_ss^{-1} y_s
         return self
 
+    def _continuation(self, solve, p, Xt, yt, anchor, errors):
+        """Continuation of the stationary point in r = gamma/(lambda0 + gamma) (the weight statistics are
+        polynomials in r, so the saddle varies smoothly along it) from known solutions to ``p["gamma"]``, with
+        adaptive steps and a secant predictor. Returns (tk, theta, info) or raises: a
+        :class:`NoStationaryPointError` if the branch of stationary points leaves the admissible region, turns
+        back (a fold) or loses a positive-definite D before the requested coupling, else a
+        :class:`ConvergenceError`."""
+        src, lam0 = self.source_, p["lambda0"]
+        r_target = self._coupling_fraction(p["gamma"])
+
+        def gamma_of(r):
+            return np.inf if r >= 1.0 else lam0 * r / (1.0 - r)
+
+        def anchor_at(r):
+            g = gamma_of(r)
+            tk = transfer_kernels(src.X, Xt, src.spectrum, src.Q_s, g, p["temperature"], lam0,
+                                  p["activation"])
+            if r >= 1.0:
+                theta, info = solve_frozen_saddle(tk, yt, src.Q_s, p["n_hidden"], p["temperature"], p["lambda1"])
+                if not info["relative_residual"] <= FLOOR_TOL:  # polish the closed form
+                    try:
+                        theta, info = solve_transfer_saddle(tk, yt, src.Q_s, p["n_hidden"], p["temperature"],
+                                                            p["lambda1"], start=theta)
+                    except ConvergenceError:
+                        if not info["relative_residual"] <= 1e-6:
+                            raise ConvergenceError(
+                                f"the closed-form stationary point at gamma = inf, {theta}, has a relative residual "
+                                f"{info['relative_residual']:.3g} (rounding in an ill-conditioned D)") from None
+                        info = dict(info, floor=True, method=info["method"] + " (at its rounding floor)")
+                return tk, theta, info
+            return solve(g, None)
+
+        anchors = [] if anchor is None else [("the previous fit", anchor[0], anchor[1], None)]
+        ends = [("gamma = inf", 1.0), ("gamma = 0", 0.0)]
+        anchors += [(n, r, None, None) for n, r in (ends if r_target >= 0.5 else ends[::-1])]
+        verdicts = []
+        for name, r0, theta0, info0 in anchors:
+            try:
+                if theta0 is None:
+                    try:
+                        tk0, theta0, info0 = anchor_at(r0)
+                    except np.linalg.LinAlgError as err:
+                        raise ConvergenceError(f"linear algebra failed: {err}") from None
+                    if r0 == r_target:
+                        return tk0, theta0, dict(info0, method=info0["method"] + ", after the direct solve failed")
+            except ConvergenceError as err:
+                errors.append(f"anchor {name}: {err}")
+                continue
+            try:
+                tk, theta, info, steps = self._path(solve, src.Q_s, r0, theta0, r_target, gamma_of,
+                                                    None if info0 is None else info0.get("hessian"))
+            except NoStationaryPointError as err:
+                verdicts.append(f"from {name}: {err}")
+                continue
+            except ConvergenceError as err:
+                errors.append(f"continuation from {name}: {err}")
+                continue
+            return tk, theta, dict(info, method=info["method"] + f", after continuation in r = gamma/(lambda0+gamma) "
+                                   f"from {name} ({steps} steps)")
+        if verdicts:
+            raise NoStationaryPointError(
+                f"no stationary point of the transfer action exists in the admissible region at gamma = {p['gamma']:g} "
+                f"on the branches reachable from known solutions: {'; '.join(verdicts)}"
+                + (f" (other attempts: {'; '.join(errors)})" if errors else ""))
+        raise ConvergenceError("transfer saddle not converged: " + "; ".join(errors))
+
+    @staticmethod
+    def _path(solve, Q_s, r0, theta0, r1, gamma_of, hessian=None, min_step=1e-9, max_steps=400):
+        """Follow the stationary point from (r0, theta0) to r1: adaptive steps in r (doubled after a success,
+        divided by 4 after a failure), secant predictor, Broyden/Newton corrector. Returns
+        (tk, theta, info, steps)."""
+        r, th, prev, step, steps, fail = r0, np.asarray(theta0, dtype=float), None, r1 - r0, 0, None
+        for _ in range(max_steps):
+            r_new = r1 if abs(r1 - r) <= abs(step) else r + step
+            guess = th
+            if prev is not None and r != prev[0]:
+                cand = th + (th - prev[1]) * (r_new - r) / (r - prev[0])
+                if _admissible(cand, Q_s, rtol=1e-9):
+                    guess = cand
+            try:
+                tk, th_new, info = solve(gamma_of(r_new), guess, hessian, max_iter=30, require_admissible=False)
+                ok = info["admissible"]
+                if not ok:
+                    fail = ("boundary", r_new, th_new)
+            except ConvergenceError as err:
+                ok, fail = False, ("stall", r_new, str(err))
+            if ok:
+                steps += 1
+                prev, r, th, hessian = (r, th), r_new, th_new, info["hessian"]
+                if r == r1:
+                    return tk, th, info, steps
+                step *= 2.0
+                continue
+            step /= 4.0
+            if abs(step) < min_step:
+                break
+        else:
+            raise ConvergenceError(f"continuation from gamma = {gamma_of(r0):g} to {gamma_of(r1):g} took more than "
+                                   f"{max_steps} steps (reached gamma = {gamma_of(r):.6g})")
+        where = f"gamma = {gamma_of(r):.6g} (r = {r:.9f})"
+        Q_t, Q_tt, Q_st = th
+        tk = solve.kernels(gamma_of(r)) if hasattr(solve, "kernels") else None
+        temp = solve.temperature
+        kappa = (Q_t * np.abs(tk.K_tt).sum(axis=1).max() + temp) / temp if tk is not None else 1.0
+        if kappa * np.finfo(float).eps > 1e-4 or r1 >= 1.0:
+            # beyond double precision (D = Q_t K_tt - Q_tt K_x + T I cannot be inverted to a useful accuracy), or
+            # gamma = inf, where a stationary point always exists (solve_frozen_saddle): no verdict on existence
+            raise ConvergenceError(
+                f"continuation from gamma = {gamma_of(r0):g} stalled at {where}; D has a condition number of about "
+                f"{kappa:.2g}{' (beyond double precision)' if kappa * np.finfo(float).eps > 1e-4 else ''} "
+                f"(last failure: {fail[2] if fail[0] == 'stall' else 'inadmissible point'})")
+        if fail[0] == "boundary":
+            m = fail[2][1] - fail[2][2] ** 2 / Q_s
+            raise NoStationaryPointError(
+                f"continued from gamma = {gamma_of(r0):g}, the branch of stationary points leaves the admissible "
+                f"region at {where}: just beyond, it has Q_tt - Q_st^2/Q_s = {m:.3g} < 0 (the replica overlap "
+                f"matrix of the readouts would not be positive semidefinite)")
+        # diagnose the last point of the branch: a fold (singular Hessian) or a boundary approached
+        tk, _, info = solve(gamma_of(r), th, None, max_iter=5, require_admissible=False)
+        eig = np.abs(np.asarray(info["hessian_eigenvalues"]))
+        m_rel, d_rel = (Q_tt - Q_st**2 / Q_s) / Q_t, (Q_t - Q_tt) / Q_t
+        if r != r0 and eig.min() <= 1e-10 * eig.max():
+            raise NoStationaryPointError(
+                f"continued from gamma = {gamma_of(r0):g}, the branch of stationary points turns back (a fold: the "
+                f"Hessian of the action becomes singular, |eigenvalues| {eig.min():.3g} vs {eig.max():.3g}) at "
+                f"{where}; no stationary point continues it to gamma = {gamma_of(r1):g}")
+        if r != r0 and (m_rel <= 1e-6 or d_rel <= 1e-6):
+            raise NoStationaryPointError(
+                f"continued from gamma = {gamma_of(r0):g}, the branch of stationary points reaches the boundary of "
+                f"the admissible region at {where} ((Q_tt - Q_st^2/Q_s)/Q_t = {m_rel:.3g}, (Q_t - Q_tt)/Q_t = "
+                f"{d_rel:.3g})")
+        raise ConvergenceError(f"continuation from gamma = {gamma_of(r0):g} stalled at {where} with no sign that the "
+                               f"stationary point ceases to exist there (last failure: {fail[2]})")
+
     def with_gamma(self, gamma):
         """Copy constructor: a new estimator with this one's parameters and coupling ``gamma``
         (``clone(self).set_params(gamma=gamma)``), fitted on the same data. It reuses the source solution,
@@ -167,10 +311,10 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         if np.isinf(float(gamma)) != np.isinf(float(self.gamma)) or start[1] is None:
             start = None
         new.source_ = self.source_
-        try:
-            new._fit_target(self.X_target_, self.y_target_, start=start)
-        except ConvergenceError:  # a warm start from far away can fail where a cold start succeeds
-            new._fit_target(self.X_target_, self.y_target_, start=None)
+        # a warm start from far away can fail where a cold start succeeds (tried next), and continuation from
+        # this fit (the anchor) or from the ends of the coupling range after that
+        new._fit_target(self.X_target_, self.y_target_, start=start,
+                        anchor=(self._coupling_fraction(float(self.gamma)), theta))
         new._previous_solution = (self._coupling_fraction(float(self.gamma)), theta)
         return new
 
@@ -203,6 +347,9 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         book Eq. ``ch06-mean``), shape (len(X_source), len(X_target))."""
         self._check_fitted()
         st, act = self.weight_statistics_, self._checked_params()["activation"]
+        X_source, X_target = check_matrix(X_source, "X_source"), check_matrix(X_target, "X_target")
+        check_same_dim(X_source, self.n_features_in_, "X_source")
+        check_same_dim(X_target, self.n_features_in_, "X_target")
         K = nngp_kernel(X_source, X_target, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=act)
         return self.order_parameters_["Q_st"] * K
 

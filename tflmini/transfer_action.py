@@ -96,6 +96,8 @@ def _entropy_terms(theta, Q_s, lambda1):
     m = Q_tt - Q_st**2 / Q_s
     val = 0.5 * (np.log(d) + m / d - lambda1 * Q_t)
     grad = np.array([0.5 * (1 / d - m / d**2 - lambda1), m / (2 * d**2), -Q_st / (Q_s * d)])
+    # magnitudes of the terms that make up each gradient component (see :func:`transfer_action`, ``scale``)
+    scale = np.array([0.5 * (1 / d + abs(m) / d**2 + lambda1), abs(m) / (2 * d**2), abs(Q_st) / (Q_s * d)])
     hess = np.array(
         [
             [0.5 * (-1 / d**2 + 2 * m / d**3), -m / d**3, Q_st / (Q_s * d**2)],
@@ -103,7 +105,32 @@ def _entropy_terms(theta, Q_s, lambda1):
             [Q_st / (Q_s * d**2), -Q_st / (Q_s * d**2), -1 / (Q_s * d)],
         ]
     )
-    return val, grad, hess
+    return val, grad, hess, scale
+
+
+def _term_scale(S, M, e, tk, Q_st, SJ=None, A_t=None, A_x=None):
+    r"""Magnitude of the terms that cancel in each component of the data gradient: every trace and quadratic form
+    of it is a sum over matrix elements, :math:`\mathrm{Tr}\,SK = \sum_{ij}S_{ij}K_{ji}`,
+    :math:`e^\top Ke = \sum_{ij}e_iK_{ij}e_j`, ..., whose absolute values are summed here (``M`` = SJS, or
+    else ``SJ`` with ``A_t`` = S K_tt and ``A_x`` = S K_x: :math:`\mathrm{Tr}\,SJA = \sum_{ij}(SJ)_{ij}A_{ji}`). This is also the size of the rounding error of the gradient (e.g.
+    when :math:`e = D^{-1}\tilde y` is large along a near-null direction of the kernels), so the relative residual
+    |gradient| / scale can reach ~1e-13 at any scale of the labels and temperature."""
+    aS, ae = np.abs(S), np.abs(e)
+    cached = tk.__dict__.get("_abs_kernels")
+    if cached is None:  # |K_tt|, |K_x|, |R| once per set of kernels
+        cached = (np.abs(tk.K_tt), np.abs(tk.K_x), np.abs(tk.R))
+        object.__setattr__(tk, "_abs_kernels", cached)
+    aKt, aKx, aR = cached
+    if M is not None:
+        aM = np.abs(M)
+        sj_t, sj_x = np.vdot(aM, aKt), np.vdot(aM, aKx)
+    else:
+        aSJ = np.abs(SJ)
+        sj_t, sj_x = np.vdot(aSJ, np.abs(A_t).T), np.vdot(aSJ, np.abs(A_x).T)
+    t = 2 * np.vdot(aS, aKt) + sj_t + ae @ (aKt @ ae)
+    x = np.vdot(aS, aKx) + sj_x + ae @ (aKx @ ae)
+    st = 2 * abs(Q_st) * np.vdot(aS, aR) + 2 * np.abs(tk.r) @ ae
+    return np.array([t, x, st])
 
 
 def _data_terms(theta, tk, y_t, temperature, order=2):
@@ -142,10 +169,11 @@ def _data_terms(theta, tk, y_t, temperature, order=2):
         SJ = S @ J
         M = SJ @ S
         val = logdet + np.trace(SJ) + yt @ e
-        om_t = np.vdot(S, tk.K_tt) - np.vdot(M, tk.K_tt) - e @ Kt_e
-        om_x = np.vdot(S, tk.K_x) - np.vdot(M, tk.K_x) - e @ Kx_e
-        grad = np.array([om_t + np.vdot(S, tk.K_tt), -om_x, -2 * Q_st * np.vdot(S, tk.R) - 2 * tk.r @ e])
-        return val, grad, None
+        tr_t, tr_x, tr_R = np.vdot(S, tk.K_tt), np.vdot(S, tk.K_x), np.vdot(S, tk.R)
+        sj_t, sj_x, eKe_t, eKe_x, re = np.vdot(M, tk.K_tt), np.vdot(M, tk.K_x), e @ Kt_e, e @ Kx_e, tk.r @ e
+        grad = np.array([2 * tr_t - sj_t - eKe_t, -(tr_x - sj_x - eKe_x), -2 * Q_st * tr_R - 2 * re])
+        scale = _term_scale(S, M, e, tk, Q_st)
+        return val, grad, None, scale
     A_t = S @ tk.K_tt
     A_x = S @ tk.K_x
     A_R = S @ tk.R
@@ -155,7 +183,10 @@ def _data_terms(theta, tk, y_t, temperature, order=2):
     om_t = np.trace(A_t) - tr_prod(SJ, A_t) - e @ Kt_e
     om_x = np.trace(A_x) - tr_prod(SJ, A_x) - e @ Kx_e
     tr_AR = np.trace(A_R)
-    grad = np.array([om_t + np.trace(A_t), -om_x, -2 * Q_st * tr_AR - 2 * tk.r @ e])
+    tr_t, tr_x, sj_t, sj_x = np.trace(A_t), np.trace(A_x), tr_prod(SJ, A_t), tr_prod(SJ, A_x)
+    re = tk.r @ e
+    grad = np.array([om_t + tr_t, -om_x, -2 * Q_st * tr_AR - 2 * re])
+    scale = _term_scale(S, None, e, tk, Q_st, SJ, A_t, A_x)
     # dD_a: t -> K_tt, tt -> -K_x, st -> 0;  J_a: t -> K_tt, tt -> 0, st -> -2 Q_st R;  ytilde_a: st -> -r
     A = {"t": A_t, "tt": -A_x}
     ASJ = {"t": A_t @ SJ, "tt": -(A_x @ SJ)}
@@ -182,25 +213,50 @@ def _data_terms(theta, tk, y_t, temperature, order=2):
             if a == "st" and b in A:
                 h += 2 * tk.r @ w[b]
             hess[i, j] = hess[j, i] = h
-    return val, grad, hess
+    return val, grad, hess, scale
 
 
-def transfer_action(theta, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=0):
+def transfer_action(theta, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=0, scale=False):
     r"""The action :math:`\phi(Q_t, Q_{tt}, Q_{st})` of book Eq. ``ch06-phi`` (per hidden unit); with ``order``
     1 or 2 also its gradient and Hessian, returned as a tuple. At ``n_hidden = inf`` only the entropic part
-    is left (book corollary ``ch06-cor-lazy``)."""
+    is left (book corollary ``ch06-cor-lazy``).
+
+    With ``scale=True`` (and ``order >= 1``) the tuple ends with the natural scale of each gradient component:
+    the sum of the absolute values of the terms (entropic and data) that cancel at the stationary point. The
+    ratio ``|gradient| / scale`` is the relative residual of the stationarity equations, invariant under a
+    rescaling of the labels or of the temperature; it is what the saddle-point solver drives to zero."""
     theta = np.asarray(theta, dtype=np.float64)
-    ev, eg, eh = _entropy_terms(theta, Q_s, lambda1)
+    ev, eg, eh, es = _entropy_terms(theta, Q_s, lambda1)
     if np.isinf(n_hidden):
         out = (ev, eg, eh)
+        gs = es
     else:
-        dv, dg, dh = _data_terms(theta, tk, y_t, temperature, order=order)
+        dv, dg, dh, ds = _data_terms(theta, tk, y_t, temperature, order=order)
         c = 1.0 / (2 * n_hidden)
         out = (ev - c * (dv - y_t.shape[0]), eg - c * dg, None if dh is None else eh - c * dh)
-    return out[0] if order == 0 else out[: order + 1]
+        gs = es + c * ds
+    if order == 0:
+        return out[0]
+    return out[: order + 1] + ((gs,) if scale else ())
 
 
-def _admissible(theta, Q_s=np.inf):
-    """Physical region: Q_t > Q_tt (readout fluctuations) and Q_tt >= Q_st^2/Q_s (Cauchy-Schwarz)."""
+def relative_residual(grad, scale):
+    """``max_i |grad_i| / scale_i`` (a component whose terms all vanish counts as 0)."""
+    grad, scale = np.abs(np.asarray(grad, dtype=np.float64)), np.asarray(scale, dtype=np.float64)
+    ratio = np.divide(grad, scale, out=np.where(grad > 0, np.inf, 0.0), where=scale > 0)
+    return float(np.max(ratio))
+
+
+def _admissible(theta, Q_s=np.inf, rtol=1e-12):
+    """Physical region: Q_t > Q_tt (readout fluctuations) and Q_tt >= Q_st^2/Q_s (Cauchy-Schwarz), the
+    latter up to ``rtol * Q_t``."""
     Q_t, Q_tt, Q_st = theta
-    return Q_t > 0 and Q_t - Q_tt > 0 and Q_tt - Q_st**2 / Q_s >= -1e-12 * Q_t
+    return bool(Q_t > 0 and Q_t - Q_tt > 0 and Q_tt - Q_st**2 / Q_s >= -rtol * Q_t)
+
+
+def _defined(theta):
+    """Where the action is defined (besides D positive definite): Q_t > 0 and Q_t > Q_tt. Wider than the
+    admissible region: the solver may step across Q_tt = Q_st^2/Q_s (e.g. from the cold start, which lies on
+    it), but its answer must be admissible."""
+    Q_t, Q_tt, _ = theta
+    return bool(np.all(np.isfinite(theta)) and Q_t > 0 and Q_t - Q_tt > 0)

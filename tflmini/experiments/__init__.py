@@ -11,7 +11,7 @@ The validation runs (:mod:`.validation`: theory vs sampled networks, one row per
 from . import single, sweeps, maps, atlas, decomposition, validation  # noqa: F401,I001
 from ._base import (REGISTRY, Experiment, ExperimentResult, command, default_directory, get_experiment,
                     list_experiments, load, result_path, run)
-from ._cache import CacheError, StaleCacheError, StaleCacheWarning
+from ._cache import CacheError, IncompleteCacheError, SchemaError, StaleCacheError, StaleCacheWarning
 from .findings import findings_tables, format_tables
 
 __all__ = [
@@ -19,6 +19,8 @@ __all__ = [
     "Experiment",
     "ExperimentResult",
     "CacheError",
+    "IncompleteCacheError",
+    "SchemaError",
     "StaleCacheError",
     "StaleCacheWarning",
     "command",

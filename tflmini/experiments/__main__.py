@@ -6,9 +6,33 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from . import REGISTRY, command, format_tables, list_experiments, result_path, run
-from .findings import findings_tables
+from .findings import FINDINGS_EXPERIMENTS, findings_tables
+
+
+def _threads(text):
+    """``--threads``: an integer >= 1 (argparse reports anything else with exit status 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1 (the number of BLAS threads), got {value}")
+    return value
+
+
+def _check_directory(ap, directory, *, must_exist):
+    """``--directory``: refused (argparse error, exit status 2) if it names a file, or does not exist when
+    ``must_exist``."""
+    if directory is None:
+        return
+    path = Path(directory).expanduser()
+    if path.exists() and not path.is_dir():
+        ap.error(f"--directory {directory}: is a file, not a directory")
+    if must_exist and not path.is_dir():
+        ap.error(f"--directory {directory}: no such directory")
 
 
 def main(argv=None):
@@ -25,11 +49,12 @@ def main(argv=None):
     r.add_argument("--directory", default=None,
                    help="where to write (default: data/experiments; data/ for the validation runs)")
     r.add_argument("--out", default=None, help="write the result to this file (one experiment only)")
-    r.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1: fastest for these sizes)")
+    r.add_argument("--threads", type=_threads, default=1,
+                   help="BLAS threads, >= 1 (default 1: fastest for these sizes)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     f = sub.add_parser("findings", help="print the table of numbers for each finding from the cached results")
     f.add_argument("--quick", action="store_true")
-    f.add_argument("--directory", default=None)
+    f.add_argument("--directory", default=None, help="where the cached results are (default: data/experiments)")
     args = ap.parse_args(argv)
 
     if args.cmd == "list":
@@ -42,8 +67,14 @@ def main(argv=None):
         print(f"\nrun one with: {command('NAME')} [--quick] [--theory-only]")
         return 0
     if args.cmd == "findings":
+        _check_directory(ap, args.directory, must_exist=True)
+        if args.directory is not None and not any(result_path(name, args.quick, args.directory).exists()
+                                                  for name in FINDINGS_EXPERIMENTS):
+            ap.error(f"--directory {args.directory}: holds none of the cached results the findings read "
+                     f"({', '.join(n + ('.quick' if args.quick else '') + '.json' for n in FINDINGS_EXPERIMENTS)})")
         print(format_tables(findings_tables(quick=args.quick, directory=args.directory)))
         return 0
+    _check_directory(ap, args.directory, must_exist=False)
     names = list_experiments() if args.name == "all" else [args.name]
     for name in names:
         if name not in REGISTRY:

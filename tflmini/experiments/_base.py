@@ -23,8 +23,8 @@ from typing import Callable
 
 from threadpoolctl import threadpool_limits
 
-from ._cache import (SCHEMA, CacheError, StaleCacheError, StaleCacheWarning, from_jsonable, parameter_differences,
-                     read_json, to_jsonable, write_json)
+from ._cache import (SCHEMA, CacheError, ResultSchema, StaleCacheError, StaleCacheWarning, check_schema, dims,
+                     from_jsonable, parameter_differences, read_json, to_jsonable, write_json)
 
 REGISTRY: dict[str, "Experiment"] = {}
 
@@ -50,6 +50,8 @@ class Experiment:
     simulation: Callable
     version: int = 1
     notes: str = field(default="")
+    #: The declared content of the result file (:class:`~._cache.ResultSchema`), checked by :func:`load`.
+    schema: ResultSchema | None = None
 
     #: Reader of the result file when it is not :func:`load` (the validation runs: a loader of
     #: :mod:`tflmini.results`), named in the error of :func:`load`.
@@ -180,33 +182,59 @@ def _previous_simulation(path, params):
 def load(name, *, quick=False, directory=None, on_stale="raise", require_simulation=False) -> ExperimentResult:
     """Load and validate a cached result (the book's entry point).
 
-    Raises :class:`CacheError` if the file is missing, corrupted or lacks keys, and, when its parameters
-    differ from the code's, :class:`StaleCacheError` (``on_stale="raise"``) or a
-    :class:`StaleCacheWarning` (``"warn"``); both name the differences and the command to regenerate it.
+    Raises :class:`CacheError` if the file is missing, corrupted or lacks keys; :class:`SchemaError` if its
+    content violates the experiment's declared :class:`~._cache.ResultSchema` (non-finite or negative values,
+    inconsistent lengths, unknown keys); and, when its parameters differ from the code's (or it holds another
+    experiment), :class:`StaleCacheError` (``on_stale="raise"``) or a :class:`StaleCacheWarning` (``"warn"``):
+    :func:`check_provenance`. Every message names the file, the problem and the command to regenerate it.
     """
-    if on_stale not in ("raise", "warn", "ignore"):
-        raise ValueError(f"on_stale must be 'raise', 'warn' or 'ignore', got {on_stale!r}")
     exp = get_experiment(name)
     if exp.loader is not None:
         raise ValueError(f"{name!r} is a validation run in the format of tflmini.results: read it with {exp.loader}")
     path = exp.result_path(quick, directory)
     hint = command(name, quick)
     raw = read_json(path, hint)
-    if raw["experiment"] != name or bool(raw["quick"]) != bool(quick):
-        raise CacheError(f"{path} holds experiment {raw['experiment']!r} (quick={raw['quick']}), not {name!r} "
-                         f"(quick={quick}); regenerate it with: {hint}")
+    if bool(raw["quick"]) != bool(quick):
+        raise StaleCacheError(f"{path} holds the {'quick' if raw['quick'] else 'full'} size of {raw['experiment']!r}, "
+                              f"not the {'quick' if quick else 'full'} size; regenerate it with: {hint}")
+    check_provenance(exp, raw, path, quick=quick, on_stale=on_stale, hint=hint)
+    if require_simulation and raw["simulation"] is None:
+        raise CacheError(f"{path} has no simulation part (it was run with --theory-only); run: {hint}")
+    theory = from_jsonable(raw["theory"])
+    simulation = None if raw["simulation"] is None else from_jsonable(raw["simulation"])
+    if exp.schema is not None:
+        # lengths fixed by the file's own parameters: the file must be consistent with what it says it ran
+        lengths = dims(exp.schema.fixed_dims(raw["parameters"]))
+        check_schema(exp.schema.theory, theory, "theory", path=path, hint=hint, dims=lengths)
+        if simulation is not None:
+            check_schema(exp.schema.simulation, simulation, "simulation", path=path, hint=hint, dims=lengths)
+    meta = {k: raw[k] for k in raw if k not in ("parameters", "theory", "simulation")}
+    return ExperimentResult(name, from_jsonable(raw["parameters"], arrays=False), theory, simulation, meta, path)
+
+
+def check_provenance(exp, raw, path, *, quick, on_stale, hint):
+    """Compare a cached file's experiment name, parameters and package version with the code's (one check for
+    the registry experiments and the validation runs).
+
+    A file of another experiment, or whose ``parameters`` differ from ``exp.parameters(quick)``, raises
+    :class:`StaleCacheError` (``on_stale="raise"``), warns with :class:`StaleCacheWarning` (``"warn"``) or passes
+    (``"ignore"``); the message lists every difference and ends with ``hint``, the command that regenerates the
+    file. Another package version warns (unless ``"ignore"``)."""
+    if on_stale not in ("raise", "warn", "ignore"):
+        raise ValueError(f"on_stale must be 'raise', 'warn' or 'ignore', got {on_stale!r}")
+    if raw.get("experiment") != exp.name:
+        raise StaleCacheError(f"{path} holds experiment {raw.get('experiment')!r}, not {exp.name!r}; "
+                              f"regenerate it with: {hint}")
+    if not isinstance(raw.get("parameters"), dict):
+        raise CacheError(f"{path}: 'parameters' must be a JSON object; regenerate it with: {hint}")
     diffs = parameter_differences(raw["parameters"], to_jsonable(exp.parameters(quick)))
     if diffs and on_stale != "ignore":
-        msg = (f"{path} is stale: its parameters differ from those of experiment {name!r} in the code:\n  "
+        msg = (f"{path} is stale: its parameters differ from those of experiment {exp.name!r} in the code:\n  "
                + "\n  ".join(diffs) + f"\nRegenerate it with: {hint}")
         if on_stale == "raise":
             raise StaleCacheError(msg)
-        warnings.warn(msg, StaleCacheWarning, stacklevel=2)
-    if raw["tflmini_version"] != _version() and on_stale != "ignore":
-        warnings.warn(f"{path} was produced by tflmini {raw['tflmini_version']}, this is {_version()}; "
-                      f"if the computation changed, regenerate it with: {hint}", StaleCacheWarning, stacklevel=2)
-    if require_simulation and raw["simulation"] is None:
-        raise CacheError(f"{path} has no simulation part (it was run with --theory-only); run: {hint}")
-    meta = {k: raw[k] for k in raw if k not in ("parameters", "theory", "simulation")}
-    return ExperimentResult(name, from_jsonable(raw["parameters"], arrays=False), from_jsonable(raw["theory"]),
-                            None if raw["simulation"] is None else from_jsonable(raw["simulation"]), meta, path)
+        warnings.warn(msg, StaleCacheWarning, stacklevel=3)
+    version = raw.get("tflmini_version")
+    if version != _version() and on_stale != "ignore":
+        warnings.warn(f"{path} was produced by tflmini {version}, this is {_version()}; "
+                      f"if the computation changed, regenerate it with: {hint}", StaleCacheWarning, stacklevel=3)

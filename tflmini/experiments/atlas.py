@@ -42,6 +42,7 @@ from ..tasks import make_teacher_task
 from ..transfer import FranzParisiTransfer
 from ..sampling.transfer_sampler import KEYS as TRANSFER_KEYS
 from ._base import Experiment, register
+from ._cache import COUPLING, FINITE, NONNEG, POSITIVE, SIZE, Arr, List, Num, Obj, ResultSchema, Text, estimates
 from ._common import MODEL, SYNTHETIC, gamma_list, loop, make_sampler, make_task, rng_for
 
 SINGLE_KEYS = ("Q", "gibbs_error", "mean_error")
@@ -136,6 +137,20 @@ def single_simulation(p, progress):
     return out
 
 
+#: A sampler diagnostic per point: NaN or inf where it could not be estimated (an R-hat of a constant trace).
+_DIAGNOSTIC = Num(nan=True, inf=True)
+#: The point columns shared by the theory and simulation parts of the single-network atlas.
+_SINGLE_COLUMNS = {"activation": List(Text("erf", "linear", "relu"), "point"), "n_hidden": Arr(SIZE, "point"),
+                   "n_features": Arr(SIZE, "point"), "P": Arr(SIZE, "point"), "temperature": Arr(POSITIVE, "point"),
+                   "alpha": Arr(POSITIVE, "point"), "P_over_N0": Arr(POSITIVE, "point")}
+#: The result file of every single-network atlas experiment: one entry per point of the grid.
+SINGLE_SCHEMA = ResultSchema(
+    theory=Obj({**_SINGLE_COLUMNS, **{k: Arr(NONNEG, "point") for k in SINGLE_KEYS}}),
+    simulation=Obj({**_SINGLE_COLUMNS, **estimates(("Q", "train_error") + SINGLE_KEYS[1:], "point").fields,
+                    "seconds": Arr(NONNEG, "point"),
+                    "diagnostics": Obj({k: Arr(_DIAGNOSTIC, "point") for k in DIAGNOSTIC_KEYS})}),
+    dims=lambda p: {"point": len(_single_points(p))})
+
 _SINGLE_BASE = {**SYNTHETIC, **MODEL, "n_test": 400, "sampler": SINGLE_SAMPLER}
 _SCALED_BASE = {k: v for k, v in _SINGLE_BASE.items() if k != "n_features"}  # N0 set by the grid
 
@@ -150,6 +165,7 @@ ATLAS_ALPHA = register(Experiment(
            "grid": {"widths": [6, 12], "alphas": [0.5, 2.0], "max_P": 30}},
     theory=single_theory,
     simulation=single_simulation,
+    schema=SINGLE_SCHEMA,
 ))
 
 ATLAS_TEMPERATURE = register(Experiment(
@@ -163,6 +179,7 @@ ATLAS_TEMPERATURE = register(Experiment(
            "grid": {"widths": [10], "temperatures": [0.05, 1.0]}},
     theory=single_theory,
     simulation=single_simulation,
+    schema=SINGLE_SCHEMA,
 ))
 
 ATLAS_WIDTH = register(Experiment(
@@ -175,6 +192,7 @@ ATLAS_WIDTH = register(Experiment(
            "grid": {"widths": [8, 16], "n0_over_n1": [0.5]}},
     theory=single_theory,
     simulation=single_simulation,
+    schema=SINGLE_SCHEMA,
 ))
 
 ATLAS_TASKS = register(Experiment(
@@ -187,6 +205,7 @@ ATLAS_TASKS = register(Experiment(
            "grid": {"widths": [8], "n_tasks": 2}},
     theory=single_theory,
     simulation=single_simulation,
+    schema=SINGLE_SCHEMA,
 ))
 
 
@@ -266,6 +285,17 @@ def transfer_simulation(p, progress):
     return out
 
 
+_TRANSFER_COLUMNS = {"n_hidden": Arr(SIZE, "row"), "n_features": Arr(SIZE, "row"), "rho": Arr(FINITE, "row"),
+                     "gamma": Arr(COUPLING, "row"), "P_source": Arr(SIZE, "row"), "P_target": Arr(SIZE, "row")}
+#: ``atlas_transfer``: one entry per (width, rho, gamma); run times per (width, rho) group.
+TRANSFER_SCHEMA = ResultSchema(
+    theory=Obj({**_TRANSFER_COLUMNS, **{k: Arr(Num(0.0) if k in ("Q_s", "Q_t", "gibbs_error", "mean_error")
+                                             else FINITE, "row") for k in TRANSFER_KEYS}}),
+    simulation=Obj({**_TRANSFER_COLUMNS, **estimates(TRANSFER_KEYS, "row").fields, "seconds": Arr(NONNEG, "group"),
+                    **{k: Arr(_DIAGNOSTIC, "row") for k in ("source_acceptance", "source_rhat_Q", "source_ess_Q",
+                                                            "target_acceptance", "target_rhat_Q")}}),
+    dims=lambda p: {"group": len(_transfer_groups(p)), "row": len(_transfer_groups(p)) * len(p["gammas"])})
+
 ATLAS_TRANSFER = register(Experiment(
     name="atlas_transfer",
     title="Accuracy atlas: transfer order parameters and errors over gamma and rho (N0 = N1/2)",
@@ -280,6 +310,7 @@ ATLAS_TRANSFER = register(Experiment(
                        "target_warmup": 8, "target_samples": 8}},
     theory=transfer_theory,
     simulation=transfer_simulation,
+    schema=TRANSFER_SCHEMA,
 ))
 
 

@@ -24,6 +24,7 @@ from ..transfer_curves import matched_prior_along_gamma
 from ..sampling.transfer_sampler import KEYS, SINGLE_SOURCE_KEYS
 from ..renormalization import ConvergenceError
 from ._base import Experiment, register
+from ._cache import COUPLING, SIZE, SOLVED, Arr, Map, Num, Obj, ResultSchema, estimates
 from ._common import (MODEL, QUICK_SAMPLER, SAMPLER, SYNTHETIC, gamma_list, loop, make_sampler, make_task, rng_for,
                       theory_gammas)
 
@@ -111,6 +112,18 @@ def decomposition_simulation(p, progress):
     return {"gammas": gammas, "n_snapshots": int(res.n_snapshots), "curves": curves}
 
 
+#: Theory values that can be negative: the cross overlaps and the source-dependent parts of each error split
+#: (the quadratic part is -2e-8 at rho = 0 in the quick run: round-off around zero).
+_SIGNED = {"Q_st", "Q_tt"} | {k for k in SPLIT_KEYS if not k.endswith("_no_source")}
+#: ``transfer_decomposition``: theory curves over the dense couplings (NaN where a solve failed), sampled
+#: estimates (transfer protocol and control) at the sampled couplings, per relatedness.
+DECOMPOSITION_SCHEMA = ResultSchema(
+    theory=Obj({"gammas": Arr(COUPLING, "gamma"),
+                "curves": Map(Obj({k: Arr(Num(nan=True) if k in _SIGNED else SOLVED, "gamma") for k in THEORY_KEYS}))}),
+    simulation=Obj({"gammas": Arr(COUPLING, "sim_gamma"), "n_snapshots": SIZE,
+                    "curves": Map(estimates(SIMULATION_KEYS, "sim_gamma"))}),
+    dims=lambda p: {"sim_gamma": len(p["gammas"])})
+
 register(Experiment(
     name="transfer_decomposition",
     title="Transfer vs regularization and the single-source error (synthetic teacher tasks)",
@@ -123,5 +136,5 @@ register(Experiment(
     quick={"n_features": 10, "n_source": 16, "n_target": 8, "n_test": 30, "n_hidden": 12,
            "rhos": [0.0, 0.9], "gammas": [0.0, 1.0, "inf"], "theory_gammas": {"min": 0.1, "max": 10.0, "num": 3},
            "sampler": QUICK_SAMPLER, "control_sampler": {"n_chains": 2, "n_warmup": 10, "n_samples": 10}},
-    theory=decomposition_theory, simulation=decomposition_simulation,
+    theory=decomposition_theory, simulation=decomposition_simulation, schema=DECOMPOSITION_SCHEMA,
     notes="The control at gamma = 0 and gamma = inf is the scratch network (c_tt = 1/lambda0)."))

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ._base import command, load
-from ._cache import CacheError, StaleCacheWarning
+from ._cache import CacheError, SchemaError, StaleCacheWarning
 from ..transfer_curves import gamma_index, optimal_gamma
 
 METRIC = "mean_error"
+#: The experiments whose cached results the tables read.
+FINDINGS_EXPERIMENTS = ("gamma_sweep", "digits_gamma_sweep", "width_effect", "digits_width_effect", "source_size",
+                        "digits_source_size", "map_alpha_rho")
 
 
 @dataclass
@@ -51,6 +55,8 @@ def _load_all(names, quick, directory, notes):
                 warnings.simplefilter("always", StaleCacheWarning)
                 out[name] = load(name, quick=quick, directory=directory, on_stale="warn")
             notes.extend(str(w.message).splitlines()[0] for w in caught)
+        except SchemaError as exc:  # a file that exists but does not hold what the experiment writes
+            notes.append(f"{name}: refused, {str(exc).splitlines()[0]}")
         except CacheError:
             notes.append(f"{name}: not cached (run: {command(name, quick)})")
     return out
@@ -184,9 +190,19 @@ def _finding4(res, t):
 
 
 def findings_tables(quick=False, directory=None):
-    """The four findings' tables (list of :class:`Table`) from the cached results that exist."""
-    names = ["gamma_sweep", "digits_gamma_sweep", "width_effect", "digits_width_effect", "source_size",
-             "digits_source_size", "map_alpha_rho"]
+    """The four findings' tables (list of :class:`Table`) from the cached results that exist.
+
+    A ``directory`` that does not exist or is not a directory is an error (``FileNotFoundError``,
+    ``NotADirectoryError``), not a set of empty tables."""
+    if directory is not None:
+        path = Path(directory).expanduser()
+        if not path.exists():
+            raise FileNotFoundError(f"directory {str(directory)!r} does not exist: it must hold the cached experiment "
+                                    "results (default: data/experiments)")
+        if not path.is_dir():
+            raise NotADirectoryError(f"directory {str(directory)!r} is not a directory: it must be the folder that "
+                                     "holds the cached experiment results (default: data/experiments)")
+    names = list(FINDINGS_EXPERIMENTS)
     notes = []
     res = _load_all(names, quick, directory, notes)
     t1 = Table(1, "Related tasks: target loss vs gamma, towards the frozen-feature plateau (gamma = inf)",

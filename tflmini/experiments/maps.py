@@ -15,7 +15,8 @@ from .._validation import as_number
 from ..transfer_curves import optimal_gamma
 from ._base import Experiment, register
 from ._common import gamma_list, loop, make_task, merge, sample_gammas, subsample, transfer_curve
-from .sweeps import QUICK_SYN, SYN, _SharedSource
+from ._cache import COUNT, COUPLING, DIAGNOSTICS, FINITE, POSITIVE, SIZE, SOLVED, Arr, List, Map, Obj, ResultSchema, Text
+from .sweeps import DIFFERENCE, GAMMA_STAR, QUICK_SYN, SYN, _SharedSource, sampled
 
 
 def gamma_rho_map(p, n_hidden, progress=False):
@@ -62,13 +63,26 @@ def gamma_rho_simulation(p, progress):
             "source_diagnostics": shared.diagnostics()}
 
 
+#: ``map_gamma_rho``: maps over (rho, gamma) per width, theory at the sampled points, sampled estimates.
+MAP_GAMMA_RHO_SCHEMA = ResultSchema(
+    theory=Obj({"metric": Text("mean_error", "gibbs_error"),
+                "maps": Map(Obj({"gammas": Arr(POSITIVE, "map_gamma"), "rhos": Arr(FINITE, "map_rho"),
+                                 "E": Arr(SOLVED, "map_rho", "map_gamma"), "E_zero": Arr(SOLVED, "map_rho"),
+                                 "benefit": Arr(DIFFERENCE, "map_rho", "map_gamma"), "n_failed": COUNT})),
+                "sim_points": Obj({"rhos": Arr(FINITE, "sim_rho"), "gammas": Arr(COUPLING, "sim_gamma")},
+                                  extra=Arr(SOLVED, "sim_rho", "sim_gamma"))}),
+    simulation=Obj({"rhos": Arr(FINITE, "sim_rho"), "gammas": Arr(COUPLING, "sim_gamma"), "n_hidden": SIZE,
+                    "results": List(sampled("sim_gamma"), "sim_rho"), "source_diagnostics": DIAGNOSTICS}),
+    dims=lambda p: {"sim_rho": len(p["sim_rhos"]), "sim_gamma": len(p["gammas"]), "map_rho": p["theory"]["n_rhos"],
+                    "map_gamma": p["theory"]["gammas"]["num"]})
+
 register(Experiment(
     name="map_gamma_rho", title="When does transfer help: benefit over (gamma, rho)", findings=(1, 2, 3),
     params={**SYN, "metric": "mean_error", "sim_rhos": [0.2, 0.9], "gammas": [0.0, 1.0, "inf"],
             "theory": {"widths": [100, "inf"], "n_rhos": 30, "gammas": {"min": 0.01, "max": 1000.0, "num": 30}}},
     quick={**QUICK_SYN, "gammas": [0.0, "inf"],
            "theory": {"widths": [12, "inf"], "n_rhos": 3, "gammas": {"min": 0.1, "max": 10.0, "num": 3}}},
-    theory=gamma_rho_theory, simulation=gamma_rho_simulation))
+    theory=gamma_rho_theory, simulation=gamma_rho_simulation, schema=MAP_GAMMA_RHO_SCHEMA))
 
 
 # -- (alpha_target, rho) ------------------------------------------------------------------------------
@@ -117,6 +131,19 @@ def _pick(summary, i):
     return {k: {s: v[s][i:i + 1] for s in ("mean", "se")} for k, v in summary.items()}
 
 
+#: ``map_alpha_rho``: maps over (rho, target size) at gamma = 0, inf and the best coupling; sampled at
+#: gamma = 0 and inf.
+MAP_ALPHA_RHO_SCHEMA = ResultSchema(
+    theory=Obj({"metric": Text("mean_error", "gibbs_error"), "n_targets": Arr(SIZE, "nt"),
+                "alpha_targets": Arr(POSITIVE, "nt"), "rhos": Arr(FINITE, "rho"), "n_hidden": SIZE,
+                "gammas": Arr(COUPLING, "gamma"), "gamma_star": Arr(GAMMA_STAR, "rho", "nt"),
+                **{k: Arr(SOLVED, "rho", "nt") for k in ("E_zero", "E_inf", "E_star")},
+                **{k: Arr(DIFFERENCE, "rho", "nt") for k in ("benefit_inf", "benefit_star")}}),
+    simulation=Obj({"rhos": Arr(FINITE, "sim_rho"), "n_targets": Arr(SIZE, "sim_nt"), "n_hidden": SIZE,
+                    "results": List(Obj({"gamma_zero": sampled("sim_nt"), "gamma_inf": sampled("sim_nt")}), "sim_rho"),
+                    "source_diagnostics": DIAGNOSTICS}),
+    dims=lambda p: {"sim_rho": len(p["sim_rhos"]), "sim_nt": len(p["n_targets"]), "rho": p["theory"]["n_rhos"]})
+
 register(Experiment(
     name="map_alpha_rho", title="When does transfer help: benefit over (alpha_target, rho)", findings=(4,),
     params={**SYN, "metric": "mean_error", "sim_rhos": [0.3, 0.9], "n_targets": [10, 20, 40, 80],
@@ -125,4 +152,4 @@ register(Experiment(
     quick={**QUICK_SYN, "n_targets": [4, 8],
            "theory": {"n_rhos": 3, "alpha_targets": {"min": 0.3, "max": 1.0, "num": 2},
                       "gammas": {"min": 1.0, "max": 10.0, "num": 2}}},
-    theory=alpha_rho_theory, simulation=alpha_rho_simulation))
+    theory=alpha_rho_theory, simulation=alpha_rho_simulation, schema=MAP_ALPHA_RHO_SCHEMA))

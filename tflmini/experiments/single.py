@@ -14,6 +14,7 @@ from ..renormalization import KernelRenormalization
 from ..sampling.sampler import BayesianNetworkSampler
 from ..tasks import make_teacher_task
 from ._base import Experiment, register
+from ._cache import NONNEG, POSITIVE, SIZE, Arr, Map, Obj, ResultSchema, estimates
 from ._common import MODEL, SYNTHETIC, loop, rng_for
 
 
@@ -61,6 +62,15 @@ def simulation(p, progress):
     return {"P": n_sim, "alpha": [n / p["n_hidden"] for n in n_sim], **out}
 
 
+#: The result file of ``alpha_sweep``: theory curves over the training-set sizes ``P`` (one per width, keyed
+#: ``"N1=<width>"``), sampled estimates at the loads ``alphas``.
+ALPHA_SWEEP_SCHEMA = ResultSchema(
+    theory=Obj({"P": Arr(SIZE, "P"), "alpha": Arr(POSITIVE, "P"),
+                "curves": Map(Obj({k: Arr(NONNEG, "P") for k in ("mean_error", "gibbs_error", "Q")}))}),
+    simulation=Obj({"P": Arr(SIZE, "load"), "alpha": Arr(POSITIVE, "load"),
+                    **estimates(("Q", "train_error", "gibbs_error", "mean_error"), "load").fields}),
+    dims=lambda p: {"load": len(p["alphas"])})
+
 ALPHA_SWEEP = register(Experiment(
     name="alpha_sweep",
     title="Single network: test error vs load alpha = P/N1",
@@ -74,4 +84,5 @@ ALPHA_SWEEP = register(Experiment(
            "alphas": [0.5, 1.0], "sampler": {"n_chains": 2, "n_warmup": 10, "n_samples": 20}},
     theory=theory,
     simulation=simulation,
+    schema=ALPHA_SWEEP_SCHEMA,
 ))

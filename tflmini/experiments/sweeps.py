@@ -25,6 +25,8 @@ from .._validation import as_number
 from ..sampling.transfer_sampler import KEYS, SINGLE_SOURCE_KEYS, _averaged_predictor_error
 from ..transfer_curves import optimal_gamma
 from ._base import Experiment, register
+from ._cache import (COUNT, COUPLING, DIAGNOSTICS, FINITE, NONNEG, SIZE, SOLVED, WIDTH, Arr, List, Map, Num, Obj,
+                     ResultSchema, Text, estimate, estimates)
 from ._common import (DIGITS, MODEL, QUICK_SAMPLER, SAMPLER, SYNTHETIC, gamma_list, loop, make_sampler, make_task,
                       merge, relation_label, relations, rng_for, sample_gammas, subsample, theory_gammas,
                       transfer_curve)
@@ -123,6 +125,102 @@ def source_measurements(p, source, task, targets=()):
     return out
 
 
+# -- schemas of the result files ------------------------------------------------------------------------------
+
+#: A minimum over a coupling grid: gamma* >= 0 (inf: frozen features are best), NaN if the curve failed.
+GAMMA_STAR = Num(0.0, nan=True, inf=True)
+#: A difference of errors (a benefit E(0) - E): any sign, NaN where a solve failed.
+DIFFERENCE = Num(nan=True)
+
+
+def _at_most_n_failed(curve):
+    """A theory curve holds NaN only at the couplings whose saddle point was not found (``n_failed``)."""
+    bad = max(int(np.isnan(v).sum()) for k, v in curve.items() if isinstance(v, np.ndarray))
+    if bad > curve["n_failed"]:
+        return f"holds {bad} NaN values but records n_failed = {curve['n_failed']}"
+    return None
+
+
+def theory_curve(*shape, order_parameters=True, single_source=True, matched=False, failures=True):
+    """A :func:`._common.transfer_curve` along ``shape``: errors (NaN only where a solve failed), optionally the
+    order parameters, the matched-prior errors, the single-source error and ``n_failed``."""
+    fields = {k: Arr(SOLVED, *shape) for k in ("mean_error", "gibbs_error")}
+    if order_parameters:
+        fields.update({"Q_s": Arr(SOLVED, *shape), "Q_t": Arr(SOLVED, *shape), "Q_st": Arr(DIFFERENCE, *shape),
+                       "Q_tt": Arr(DIFFERENCE, *shape)})
+    if matched:
+        fields.update({k: Arr(SOLVED, *shape) for k in ("matched_mean_error", "matched_gibbs_error")})
+    if failures:
+        fields["n_failed"] = COUNT
+    return Obj(fields, optional={"single_source_error": Arr(SOLVED, *shape)} if single_source else {},
+               rules=(_at_most_n_failed,) if failures else ())
+
+
+def source_theory_schema(dim):
+    """:func:`source_theory` over the widths ``dim`` (the widths themselves optional)."""
+    return Obj({k: Arr(NONNEG, dim) for k in ("Q_s", "mean_error", "gibbs_error")}, optional={"widths": Arr(WIDTH, dim)})
+
+
+#: :func:`source_measurements`.
+SOURCE_MEASUREMENTS = Obj({"Q_s": estimate("Q_s"), "mean_error": estimate("mean_error"),
+                           "gibbs_error": estimate("gibbs_error"), "n_snapshots": SIZE, "n_chains": SIZE,
+                           "alignment": Map(Obj({"mean": NONNEG, "se": Num(0.0, nan=True)}))})
+
+
+def sampled(*shape):
+    """Sampled observables along ``shape``: :data:`KEYS`, plus the single-source ones when stored."""
+    return estimates(KEYS, *shape, optional=SINGLE_SOURCE_KEYS)
+
+
+GAMMA_SWEEP_SCHEMA = ResultSchema(
+    theory=Obj({"gammas": Arr(COUPLING, "gamma"),
+                "curves": Map(Obj({"relatedness": FINITE}, extra=theory_curve("gamma", matched=True)))},
+               optional={"source": source_theory_schema("source_width")}),
+    simulation=Obj({"gammas": Arr(COUPLING, "sim_gamma"), "n_hidden": SIZE, "relatedness": Map(FINITE),
+                    "results": Map(sampled("sim_gamma")), "source_diagnostics": DIAGNOSTICS},
+                   optional={"source": SOURCE_MEASUREMENTS}),
+    dims=lambda p: {"sim_gamma": len(p["gammas"])})
+
+RELATEDNESS_SWEEP_SCHEMA = ResultSchema(
+    theory=Obj({"gammas": Arr(COUPLING, "gamma"), "relatedness": Arr(FINITE, "rel"), "labels": List(Text(), "rel"),
+                "curves": Map(theory_curve("rel", "gamma", order_parameters=False, failures=False))},
+               optional={"source": source_theory_schema("source_width"),
+                         "input_shift": Obj({"rho": FINITE, "n_hidden": WIDTH,
+                                             "curves": Map(theory_curve("gamma", order_parameters=False))})}),
+    simulation=Obj({"gammas": Arr(COUPLING, "sim_gamma"), "n_hidden": SIZE, "relatedness": Arr(FINITE, "sim_rel"),
+                    "labels": List(Text(), "sim_rel"), "results": List(sampled("sim_gamma"), "sim_rel"),
+                    "source_diagnostics": DIAGNOSTICS},
+                   optional={"source": SOURCE_MEASUREMENTS}),
+    dims=lambda p: {"sim_gamma": len(p["sim_gammas"]), "sim_rel": len(relations(p) if p["dataset"] != "synthetic"
+                                                                       else p["sim_rhos"])})
+
+WIDTH_EFFECT_SCHEMA = ResultSchema(
+    theory=Obj({"gammas": Arr(COUPLING, "gamma"), "widths": Arr(WIDTH, "width"),
+                "curves": Map(Obj({**theory_curve("width", "gamma", order_parameters=False, failures=False).fields,
+                                   "gamma_star": Arr(GAMMA_STAR, "width"), "E_star": Arr(SOLVED, "width"),
+                                   "E_zero": Arr(SOLVED, "width"), "E_inf": Arr(SOLVED, "width"),
+                                   "relatedness": FINITE},
+                                  optional={"single_source_error": Arr(SOLVED, "width", "gamma")}))},
+               optional={"source": source_theory_schema("width")}),
+    simulation=Obj({"gammas": Arr(COUPLING, "sim_gamma"), "widths": Arr(SIZE, "sim_width"),
+                    "results": Map(List(sampled("sim_gamma"), "sim_width")),
+                    "source_diagnostics": List(DIAGNOSTICS, "sim_width")},
+                   optional={"source": List(SOURCE_MEASUREMENTS, "sim_width")}),
+    dims=lambda p: {"sim_gamma": len(p["gammas"]), "sim_width": len(p["widths"])})
+
+SOURCE_SIZE_SCHEMA = ResultSchema(
+    theory=Obj({"n_sources": Arr(SIZE, "ns"), "n_targets": Arr(SIZE, "nt"), "relatedness": FINITE,
+                "metric": Text("mean_error", "gibbs_error"), "gamma_star": Arr(GAMMA_STAR, "nt", "ns"),
+                **{k: Arr(SOLVED, "nt", "ns") for k in ("E_zero", "E_inf", "E_star")}},
+               optional={"E_single_zero": Arr(SOLVED, "nt", "ns"), "E_single_inf": Arr(SOLVED, "nt", "ns"),
+                         "source": source_theory_schema("ns")}),
+    simulation=Obj({"n_sources": Arr(SIZE, "sim_ns"), "n_targets": Arr(SIZE, "sim_nt"), "n_hidden": SIZE,
+                    "relatedness": FINITE, "gamma_zero": sampled("sim_nt"),
+                    "gamma_inf": List(sampled("sim_ns"), "sim_nt"), "source_diagnostics": List(DIAGNOSTICS, "sim_ns")},
+                   optional={"source": List(SOURCE_MEASUREMENTS, "sim_ns")}),
+    dims=lambda p: {"sim_ns": len(p["n_sources"]), "sim_nt": len(p["n_targets"])})
+
+
 # -- gamma sweep -------------------------------------------------------------------------------------
 
 def gamma_theory(p, progress):
@@ -163,14 +261,14 @@ register(Experiment(
     params={**SYN, "rhos": [0.9, 0.3], "gammas": GAMMA_SIM,
             "theory": {"widths": [50, 100, 200, 400, "inf"], "gammas": DENSE}},
     quick={**QUICK_SYN, "gammas": [0.0, 1.0, "inf"], "theory": {"widths": [12, "inf"], "gammas": QUICK_DENSE}},
-    theory=gamma_theory, simulation=gamma_simulation))
+    theory=gamma_theory, simulation=gamma_simulation, schema=GAMMA_SWEEP_SCHEMA))
 register(Experiment(
     name="digits_gamma_sweep", title="Target test error vs coupling gamma (digits catalogue)", findings=(1, 2),
     params={**DIG, "targets": ["close", "related", "unrelated"], "gammas": GAMMA_SIM,
             "theory": {"widths": [50, 100, 200, "inf"], "gammas": DENSE}},
     quick={**QUICK_DIG, "targets": ["close", "unrelated"], "gammas": [0.0, 1.0, "inf"],
            "theory": {"widths": [12, "inf"], "gammas": QUICK_DENSE}},
-    theory=gamma_theory, simulation=gamma_simulation, version=2))
+    theory=gamma_theory, simulation=gamma_simulation, version=2, schema=GAMMA_SWEEP_SCHEMA))
 
 
 # -- relatedness sweep ---------------------------------------------------------------------------------
@@ -223,13 +321,13 @@ register(Experiment(
             "theory": {"widths": [100, "inf"], "n_rhos": 21, "input_shifts": [0.0, 0.25, 0.5, 0.75], "shift_rho": 0.9}},
     quick={**QUICK_SYN, "sim_gammas": [0.0, "inf"], "sim_rhos": [0.0, 0.9],
            "theory": {"widths": [12, "inf"], "n_rhos": 3, "input_shifts": [0.0, 0.5], "shift_rho": 0.9}},
-    theory=relatedness_theory, simulation=relatedness_simulation))
+    theory=relatedness_theory, simulation=relatedness_simulation, schema=RELATEDNESS_SWEEP_SCHEMA))
 register(Experiment(
     name="digits_relatedness_sweep", title="Target test error across the digits catalogue", findings=(1, 2),
     params={**DIG, "targets": ["close", "related", "intermediate", "weak", "unrelated"],
             "gammas": [0.0, 1.0, 10.0, "inf"], "sim_gammas": [0.0, 3.0, "inf"], "theory": {"widths": [100, "inf"]}},
     quick={**QUICK_DIG, "targets": ["close", "unrelated"], "sim_gammas": [0.0, "inf"], "theory": {"widths": [12, "inf"]}},
-    theory=relatedness_theory, simulation=relatedness_simulation, version=2))
+    theory=relatedness_theory, simulation=relatedness_simulation, version=2, schema=RELATEDNESS_SWEEP_SCHEMA))
 
 
 # -- width at fixed sizes ------------------------------------------------------------------------------
@@ -287,7 +385,7 @@ register(Experiment(
             "theory": {"widths": {"min": 50, "max": 3200, "num": 13}, "rhos": [0.0, 0.3, 0.6, 0.9], "gammas": DENSE}},
     quick={**QUICK_SYN, "widths": [8, 16], "gammas": [0.0, "inf"],
            "theory": {"widths": {"min": 8, "max": 32, "num": 2}, "rhos": [0.0, 0.9], "gammas": QUICK_DENSE}},
-    theory=width_theory, simulation=width_simulation))
+    theory=width_theory, simulation=width_simulation, schema=WIDTH_EFFECT_SCHEMA))
 register(Experiment(
     name="digits_width_effect", title="Width N1 at fixed sample sizes (digits catalogue)", findings=(2, 3),
     params={**DIG, "metric": "mean_error", "widths": [50, 100, 200], "targets": ["close", "unrelated"],
@@ -295,7 +393,7 @@ register(Experiment(
             "theory": {"widths": {"min": 25, "max": 1600, "num": 13}, "gammas": DENSE}},
     quick={**QUICK_DIG, "widths": [8, 16], "gammas": [0.0, "inf"],
            "theory": {"widths": {"min": 8, "max": 32, "num": 2}, "gammas": QUICK_DENSE}},
-    theory=width_theory, simulation=width_simulation, version=2))
+    theory=width_theory, simulation=width_simulation, version=2, schema=WIDTH_EFFECT_SCHEMA))
 
 
 # -- source (and target) size --------------------------------------------------------------------------
@@ -370,7 +468,7 @@ register(Experiment(
                        "gammas": {"min": 0.01, "max": 1000.0, "num": 25}}},
     quick={**QUICK_SYN, "n_sources": [8, 16], "n_targets": [4, 8],
            "theory": {"n_sources": {"min": 8, "max": 16, "num": 2}, "n_targets": [4, 8], "gammas": QUICK_DENSE}},
-    theory=size_theory, simulation=size_simulation))
+    theory=size_theory, simulation=size_simulation, schema=SOURCE_SIZE_SCHEMA))
 register(Experiment(
     name="digits_source_size", title="Transfer benefit vs source and target size (digits, close target)",
     findings=(4,),
@@ -379,4 +477,4 @@ register(Experiment(
                        "gammas": {"min": 0.01, "max": 1000.0, "num": 25}}},
     quick={**QUICK_DIG, "n_sources": [10, 20], "n_targets": [5, 10],
            "theory": {"n_sources": {"min": 10, "max": 20, "num": 2}, "n_targets": [5, 10], "gammas": QUICK_DENSE}},
-    theory=size_theory, simulation=size_simulation, version=2))
+    theory=size_theory, simulation=size_simulation, version=2, schema=SOURCE_SIZE_SCHEMA))

@@ -36,7 +36,7 @@ def plot_deviation_map(ax, x, y, dev, dev_se, *, vmax=None, cmap="RdBu_r", annot
     if annotate:
         for a, b, v, e in zip(x, y, d, s):
             strong = abs(v) > 0.6 * vmax
-            ax.annotate(f"{v:+.1f}", (a, b), ha="center", va="center", fontsize="x-small",
+            ax.annotate(f"{v:+.1f}", (a, b), ha="center", va="center", fontsize="small",
                         color="white" if strong else "black")
     ax.set_xscale("log")
     ax.set_yscale("log")

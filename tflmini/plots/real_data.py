@@ -146,7 +146,7 @@ def plot_source_check(axes, result):
     cx.axhline(1.0, color="0.4", ls="--", lw=1, label="prior value, and theory")
     cx.set_ylabel("N₀ × squared cosine, weights vs template")
     for a in axes:
-        a.set_xlabel("source examples per input dimension Pₛ/N₀")
+        a.set_xlabel("source examples per\ninput dimension Pₛ/N₀")
         a.legend(fontsize="small")
     return axes
 
@@ -202,7 +202,7 @@ def plot_digits_gamma(axes, result, relations=None, *, widths=None, legend=True)
     labels = list(handles)
     if legend:
         fig = axes[0, 0].figure
-        fig.legend([handles[k] for k in labels], labels, loc="outside lower center", ncols=4, fontsize="small")
+        fig.legend([handles[k] for k in labels], labels, loc="outside lower center", ncols=2, fontsize="small")
     return [handles[k] for k in labels], labels
 
 
@@ -273,7 +273,7 @@ def plot_benefit_vs_relatedness(axes, result, metrics=("mean_error", "single_sou
         sym = ERROR_NAMES[metric]
         ax.set_ylabel(f"benefit {sym}(0) − {sym}(γ) (target test MSE)")
         ax.set_title(ERROR_LABELS[metric], fontsize="medium")
-        ax.legend(fontsize="x-small", loc="lower left")
+        ax.legend(fontsize="small", loc="lower left")
     return axes
 
 
@@ -303,7 +303,7 @@ def plot_digits_width(axes, result, metrics=("mean_error", "single_source_error"
         sym = ERROR_NAMES[metric]
         ax.set_ylabel(f"benefit {sym}(0) − {sym}(∞) (target test MSE)")
         ax.set_title(ERROR_LABELS[metric], fontsize="medium")
-        ax.legend(fontsize="x-small")
+        ax.legend(fontsize="small")
     return axes
 
 
@@ -331,9 +331,12 @@ def plot_digits_source_size(axes, result, metrics=("mean_error", "single_source_
                         label=f"sampled, Pₜ = {int(nt)}, N₁ = {sim['n_hidden']}")
         ax.axhline(0, color="0.6", lw=0.8)
         ax.set_xscale("log")
+        ticks = [t for t in 10 * 2.0 ** np.arange(8) if Ps.min() * 0.99 <= t <= Ps.max() * 1.01]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])  # sizes that double: fewer labels than the log minor ticks
+        ax.minorticks_off()
         ax.set_xlabel("source size Pₛ (nested training sets)")
         sym = ERROR_NAMES[metric]
         ax.set_ylabel(f"benefit {sym}(0) − {sym}(∞) (target test MSE)")
         ax.set_title(ERROR_LABELS[metric], fontsize="medium")
-        ax.legend(fontsize="x-small", ncols=2)
+        ax.legend(fontsize="small", ncols=2)
     return axes

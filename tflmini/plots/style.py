@@ -10,6 +10,14 @@ Conventions, the same in every figure:
   :data:`Q_LABELS`, :func:`format_value` for plain-text values).
 
 Also :func:`figure_png` (PNG bytes of a figure) and :func:`plotted_arrays` (every array drawn, for tests).
+
+Legibility: the book shows a figure in a content column :data:`COLUMN_PX` wide (desktop layout), scaled
+down if it was drawn wider; every text must then be at least :data:`MIN_TEXT_PX` pixels high on screen. A
+figure ``W`` inches wide whose smallest text is ``s`` points passes when ``s / 72 * COLUMN_PX / W >=
+MIN_TEXT_PX``, whatever its dpi: with the default 10 pt font (legends ``"small"``, 8.3 pt) that is at most
+:data:`BOOK_FIGURE_WIDTH` inches. :func:`use_book_style` (run by each page's setup cell) records, in every
+figure's PNG, its smallest text in pixels (:func:`legibility_metadata`), which the site tests
+(``tests/test_figure_legibility.py``) compare with the width at which the browser shows the image.
 """
 
 from __future__ import annotations
@@ -34,7 +42,23 @@ __all__ = [
     "label_axes",
     "figure_png",
     "plotted_arrays",
+    "COLUMN_PX",
+    "MIN_TEXT_PX",
+    "BOOK_FIGURE_WIDTH",
+    "smallest_text_pt",
+    "legibility_metadata",
+    "use_book_style",
 ]
+
+#: Width (CSS px) at which the book shows a cell's figure at the desktop layout (1280 px viewport: the article is
+#: 752 px wide, a cell output 672 px).
+COLUMN_PX = 672
+#: The smallest on-screen height (CSS px) of any text of a figure at the desktop layout.
+MIN_TEXT_PX = 9.0
+#: The widest figure (inches) that keeps ``"small"`` text (8.3 pt at the default 10 pt) >= MIN_TEXT_PX on screen
+#: (8.33 / 72 * 672 / 8.0 = 9.7 px; the PNG's tight bounding box adds or trims a few per cent); a figure with
+#: ``"x-small"`` text (6.9 pt) must be at most 6.5 inches wide.
+BOOK_FIGURE_WIDTH = 8.0
 
 THEORY_STYLE = {"lw": 1.8, "solid_capstyle": "round"}
 SIMULATION_STYLE = {"marker": "o", "markersize": 5, "capsize": 3, "elinewidth": 1.2, "linestyle": "none"}
@@ -112,10 +136,78 @@ def label_axes(ax, xlabel, ylabel, *, title=None, legend=True, legend_kw=None):
 
 
 def figure_png(fig, dpi=90):
-    """The figure as PNG bytes (for image widgets and precomputed slider frames)."""
+    """The figure as PNG bytes (for image widgets and precomputed slider frames), with its smallest text size
+    in the PNG metadata (:func:`legibility_metadata`)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08)
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08,
+                metadata=legibility_metadata(fig, dpi=dpi))
     return buf.getvalue()
+
+
+def smallest_text_pt(fig):
+    """The font size (points) of the smallest non-empty visible text of ``fig`` (tick labels, labels, titles,
+    legends, annotations, colour bars), after laying the figure out; None if it has no text."""
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()  # creates the tick labels and runs the layout engine
+    sizes = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        texts = ax.findobj(Text) if ax.axison else [*ax.texts, ax.title, ax._left_title, ax._right_title,
+                                                      *([ax.get_legend()] if ax.get_legend() else [])]
+        for t in texts:
+            if isinstance(t, Text):
+                sizes.append(t)
+            else:
+                sizes.extend(t.findobj(Text))
+    for art in (*fig.texts, *fig.legends, *getattr(fig, "subfigs", ())):
+        sizes.extend(art.findobj(Text) if not isinstance(art, Text) else [art])
+    shown = [t.get_fontsize() for t in sizes if t.get_visible() and t.get_text().strip()]
+    return min(shown) if shown else None
+
+
+def legibility_metadata(fig, dpi=None):
+    """PNG text chunks that let the site tests check the figure's legibility: the smallest text in points
+    (:func:`smallest_text_pt`), the dpi of the PNG, and that text in PNG pixels (points * dpi / 72)."""
+    dpi = float(fig.dpi if dpi in (None, "figure") else dpi)
+    pt = smallest_text_pt(fig)
+    if pt is None:
+        return {"tflmini:dpi": f"{dpi:g}"}
+    return {"tflmini:smallest-text-pt": f"{pt:.3f}", "tflmini:dpi": f"{dpi:g}",
+            "tflmini:smallest-text-px": f"{pt * dpi / 72:.3f}"}
+
+
+def _inline_png(fig):
+    from IPython.core.pylabtools import print_figure
+
+    try:
+        from matplotlib_inline.backend_inline import InlineBackend
+
+        kwargs = dict(InlineBackend.instance().print_figure_kwargs)
+    except Exception:  # pragma: no cover - outside the inline backend
+        kwargs = {"bbox_inches": "tight"}
+    dpi = kwargs.get("dpi", None)
+    return print_figure(fig, "png", base64=True, **{**kwargs, "metadata": legibility_metadata(fig, dpi=dpi)})
+
+
+def use_book_style():
+    """The book's setup for figures shown by a notebook (call after ``%matplotlib inline``): each figure's PNG
+    carries its smallest text size (:func:`legibility_metadata`), which ``tests/test_figure_legibility.py``
+    checks against the width the page shows it at. Outside IPython it does nothing."""
+    try:
+        from IPython import get_ipython
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    import matplotlib.pyplot as plt
+
+    # Load the (inline) backend first: loading it registers its own figure formatters.
+    plt.switch_backend(plt.get_backend())
+    shell.display_formatter.formatters["image/png"].for_type(Figure, _inline_png)
 
 
 def plotted_arrays(fig):

@@ -303,7 +303,7 @@ def plot_gain_vs_overlap(ax, result, metric="mean_error", relations=None, *, ann
                     continue
                 if np.isfinite(th["Q_st"][i]) and np.isfinite(th["gain"][i]):
                     ax.annotate(rf"$\gamma={gamma_text(g)}$", (th["Q_st"][i], th["gain"][i]), xytext=(-6, 6),
-                                textcoords="offset points", ha="right", fontsize="x-small", color=color)
+                                textcoords="offset points", ha="right", fontsize="small", color=color)
     ax.axhline(0, color="0.6", lw=0.8, zorder=0)
     ax.axvline(0, color="0.6", lw=0.8, zorder=0)
     sym = ERROR_SYMBOLS.get(metric, "E")
@@ -397,5 +397,5 @@ def plot_single_source(axes, result, relations=None,
         if control:
             extra.append(Line2D([], [], color=COLORS["control"], marker="s", ls="none", mfc="white"))
             names_extra.append("control, sampled")
-        axes[i, 0].legend(handles + extra, labels + names_extra, fontsize="x-small")
+        axes[i, 0].legend(handles + extra, labels + names_extra, fontsize="small")
     return axes

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_matrix, check_positive, check_positive_int, check_random_state, check_targets
+from .._validation import check_count, check_matrix, check_positive, check_random_state, check_targets
 from ..kernels import get_activation
 from .sampler import CollapsedPosterior
 
@@ -64,7 +64,7 @@ def readout_draws(X, y, W, *, temperature, n_draws, lambda1=1.0, lambda0=1.0, ac
     Returns ``Q`` of shape (n_draws, C), the values :math:`|v|^2/N_1` of the draws, and with ``X_test``
     ``outputs`` of shape (n_draws, C, M), the network outputs :math:`f(x)` of the draws.
     """
-    n_draws = check_positive_int(n_draws, "n_draws")
+    n_draws = check_count(n_draws, "n_draws")
     post, W, state = _posterior(X, y, W, temperature, lambda1, lambda0, activation)
     rng = check_random_state(seed)
     feats = None
@@ -100,7 +100,7 @@ def prior_kernel_estimate(X1, X2=None, *, var1=1.0, var2=None, cov=None, activat
     cov = var1 if cov is None else float(cov)
     if cov * cov > var1 * var2 * (1 + 1e-12):
         raise ValueError("cov**2 must not exceed var1*var2")
-    n_units = check_positive_int(n_units, "n_units")
+    n_units = check_count(n_units, "n_units")
     act = get_activation(activation)
     rng = check_random_state(seed)
     n0 = X1.shape[1]

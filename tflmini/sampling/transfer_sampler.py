@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._validation import check_matrix, check_nonnegative, check_positive_int, check_random_state, check_same_dim, check_targets
+from .._validation import (check_count, check_matrix, check_nonnegative, check_random_state, check_same_dim,
+                           check_seed, check_targets)
+from .diagnostics import averaged_predictor_error
 from .sampler import BayesianNetworkSampler
 
 __all__ = ["TransferSamplingResult", "TransferSampler"]
@@ -36,6 +38,8 @@ __all__ = ["TransferSamplingResult", "TransferSampler"]
 KEYS = ("Q_s", "Q_t", "Q_st", "Q_tt", "gibbs_error", "mean_error")
 #: Observables of one pretrained source (also in every :class:`TransferSamplingResult`).
 SINGLE_SOURCE_KEYS = ("single_source_error", "source_variance")
+#: Keys of the source dict that :meth:`TransferSampler.sample_targets` reads (made by :meth:`TransferSampler.sample_source`).
+SOURCE_KEYS = ("W", "v_mean", "Q_chains", "diagnostics")
 
 
 @dataclass
@@ -84,18 +88,18 @@ class TransferSampler:
     def __init__(self, n_hidden, temperature, lambda0=1.0, lambda1=1.0, activation="erf", *, n_source_chains=4,
                  snapshots_per_chain=3, snapshot_every=10, source_warmup=150, target_warmup=100,
                  target_samples=100, seed=None, progress=True):
-        self.n_hidden = check_positive_int(n_hidden, "n_hidden")
+        self.n_hidden = check_count(n_hidden, "n_hidden")
         self.temperature = temperature
         self.lambda0 = lambda0
         self.lambda1 = lambda1
         self.activation = activation
-        self.n_source_chains = check_positive_int(n_source_chains, "n_source_chains")
-        self.snapshots_per_chain = check_positive_int(snapshots_per_chain, "snapshots_per_chain")
-        self.snapshot_every = check_positive_int(snapshot_every, "snapshot_every")
-        self.source_warmup = int(source_warmup)
-        self.target_warmup = int(target_warmup)
-        self.target_samples = check_positive_int(target_samples, "target_samples")
-        self.seed = seed
+        self.n_source_chains = check_count(n_source_chains, "n_source_chains")
+        self.snapshots_per_chain = check_count(snapshots_per_chain, "snapshots_per_chain")
+        self.snapshot_every = check_count(snapshot_every, "snapshot_every")
+        self.source_warmup = check_count(source_warmup, "source_warmup", minimum=0)
+        self.target_warmup = check_count(target_warmup, "target_warmup", minimum=0)
+        self.target_samples = check_count(target_samples, "target_samples")
+        self.seed = check_seed(seed)
         self.progress = bool(progress)
         # validates temperature, priors and activation once
         self._sampler(1, 1, 1)
@@ -109,7 +113,10 @@ class TransferSampler:
         """Sample the protocol for every coupling in ``gammas`` (``inf`` allowed) and return a
         :class:`TransferSamplingResult`: :meth:`sample_source` then :meth:`sample_targets`."""
         rng = check_random_state(self.seed)
-        source = self.sample_source(X_source, y_source, rng=rng)
+        Xs = check_matrix(X_source, "X_source")
+        # every input is checked before the (long) source run
+        self._target_inputs(X_target, y_target, X_test, y_test, gammas, Xs.shape[1])
+        source = self.sample_source(Xs, y_source, rng=rng)
         return self.sample_targets(source, X_target, y_target, X_test, y_test, gammas, rng=rng)
 
     def sample_source(self, X_source, y_source, rng=None):
@@ -119,7 +126,7 @@ class TransferSampler:
         Xs = check_matrix(X_source, "X_source")
         ys = check_targets(y_source, Xs.shape[0], "y_source")
         src = self._sampler(self.n_source_chains, self.source_warmup, self.snapshots_per_chain * self.snapshot_every, rng)
-        res = src.sample(Xs, ys, snapshot_every=self.snapshot_every, desc="source chains")
+        res = src._sample(Xs, ys, snapshot_every=self.snapshot_every, desc="source chains", min_samples=1)
         # snapshots are (n_snap, chains, ...): order them chain by chain
         W = np.swapaxes(res.snapshots["W"], 0, 1).reshape((-1,) + res.snapshots["W"].shape[2:])
         v = np.swapaxes(res.snapshots["v_mean"], 0, 1).reshape(-1, self.n_hidden)
@@ -128,18 +135,8 @@ class TransferSampler:
     def sample_targets(self, source, X_target, y_target, X_test, y_test, gammas, rng=None):
         """Two target replicas per source snapshot for every coupling; quenched averages with error bars."""
         rng = check_random_state(self.seed if rng is None else rng)
-        Xt = check_matrix(X_target, "X_target")
-        yt = check_targets(y_target, Xt.shape[0], "y_target")
-        n0 = source["W"].shape[2]
-        check_same_dim(Xt, n0, "X_target", "the source inputs (X_source)")
-        Xe = check_matrix(X_test, "X_test")
-        ye = check_targets(y_test, Xe.shape[0], "y_test")
-        check_same_dim(Xe, n0, "X_test", "the source inputs (X_source)")
-        gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
-        if gammas.ndim != 1 or gammas.size == 0:
-            raise ValueError("gammas must be a non-empty 1-D list of couplings")
-        for g in gammas:
-            check_nonnegative(g, "gammas", allow_inf=True)
+        source = self._check_source(source)
+        Xt, yt, Xe, ye, gammas = self._target_inputs(X_target, y_target, X_test, y_test, gammas, source["W"].shape[2])
         W_s, mu_s = source["W"], source["v_mean"]
         K, N1 = W_s.shape[0], self.n_hidden
         per_chain = K // source["Q_chains"].size
@@ -160,8 +157,8 @@ class TransferSampler:
                 lam = self.lambda0 + gamma
                 prior_mean = np.repeat(gamma / lam * W_s, 2, axis=0)  # chains (k, a), (k, b)
                 tgt = self._sampler(2 * K, self.target_warmup, self.target_samples, rng)
-                res = tgt.sample(Xt, yt, Xe, ye, precision=lam, prior_mean=prior_mean,
-                                 desc=f"target chains, gamma={gamma:g}")
+                res = tgt._sample(Xt, yt, Xe, ye, precision=lam, prior_mean=prior_mean,
+                                  desc=f"target chains, gamma={gamma:g}", min_samples=1)
                 v = res.v_mean.reshape(K, 2, N1)
                 v_a, v_b = v[:, 0], v[:, 1]
                 per["Q_t"][i] = res.Q.mean(axis=0).reshape(K, 2).mean(axis=1)
@@ -185,6 +182,49 @@ class TransferSampler:
         mean["source_variance"], stderr["source_variance"] = src_var, src_var_se
         return TransferSamplingResult(gammas, mean, stderr, per, K, diagnostics)
 
+    @staticmethod
+    def _target_inputs(X_target, y_target, X_test, y_test, gammas, n0):
+        """The target task, its test set and the couplings, checked against the source input dimension ``n0``."""
+        Xt = check_matrix(X_target, "X_target")
+        yt = check_targets(y_target, Xt.shape[0], "y_target")
+        check_same_dim(Xt, n0, "X_target", "the source inputs (X_source)")
+        Xe = check_matrix(X_test, "X_test")
+        ye = check_targets(y_test, Xe.shape[0], "y_test")
+        check_same_dim(Xe, n0, "X_test", "the source inputs (X_source)")
+        try:
+            gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise TypeError(f"gammas must be a list of couplings (numbers >= 0, inf allowed), got {gammas!r}") from None
+        if gammas.ndim != 1 or gammas.size == 0:
+            raise ValueError("gammas must be a non-empty 1-D list of couplings")
+        for g in gammas:
+            check_nonnegative(g, "gammas", allow_inf=True)
+        return Xt, yt, Xe, ye, gammas
+
+    def _check_source(self, source):
+        """The source dict of :meth:`sample_source`, its keys and shapes checked."""
+        made_by = "pass the dict returned by TransferSampler.sample_source(X_source, y_source)"
+        if not isinstance(source, dict):
+            raise TypeError(f"source must be a dict with keys {list(SOURCE_KEYS)}, got {type(source).__name__}: {made_by}")
+        missing = [k for k in SOURCE_KEYS if k not in source]
+        if missing:
+            raise ValueError(f"source is missing the key(s) {missing} (it needs {list(SOURCE_KEYS)}): {made_by}")
+        W = np.asarray(source["W"], dtype=np.float64)
+        v = np.asarray(source["v_mean"], dtype=np.float64)
+        qc = np.atleast_1d(np.asarray(source["Q_chains"], dtype=np.float64))
+        if W.ndim != 3 or W.shape[1] != self.n_hidden:
+            raise ValueError(f"source['W'] must have shape (n_snapshots, n_hidden={self.n_hidden}, N0), got {W.shape}: "
+                             f"{made_by} with this sampler's width")
+        if v.shape != W.shape[:2]:
+            raise ValueError(f"source['v_mean'] must have shape {W.shape[:2]} (one readout per snapshot), got {v.shape}")
+        if qc.ndim != 1 or qc.size == 0 or W.shape[0] % qc.size:
+            raise ValueError(f"source['Q_chains'] must hold one value per source chain, dividing the {W.shape[0]} "
+                             f"snapshots, got shape {qc.shape}")
+        for key, arr in (("W", W), ("v_mean", v), ("Q_chains", qc)):
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"source['{key}'] contains NaN or infinite values")
+        return {**source, "W": W, "v_mean": v, "Q_chains": qc}
+
     def _frozen_features(self, W_s, Xt, yt, Xe, ye):
         """gamma = inf: exact averages over the Gaussian target readout given W_t = W_s, per snapshot."""
         sampler = self._sampler(W_s.shape[0], 0, 1)
@@ -195,18 +235,9 @@ class TransferSampler:
 
 def _averaged_predictor_error(f_snap, y):
     """Error of the snapshot-averaged predictor, corrected for the finite number of snapshots
-    (subtract between-snapshot variance / K), with a jackknife standard error."""
-    K = f_snap.shape[0]
-
-    def corrected(f):
-        bias = f.var(axis=0, ddof=1).mean() / f.shape[0] if f.shape[0] > 1 else 0.0
-        return np.mean((y - f.mean(axis=0)) ** 2) - bias
-
-    est = corrected(f_snap)
-    if K < 3:
-        return float(est), float("nan")
-    jack = np.array([corrected(np.delete(f_snap, k, axis=0)) for k in range(K)])
-    return float(est), float(np.sqrt((K - 1) / K * np.sum((jack - jack.mean()) ** 2)))
+    (subtract between-snapshot variance / K; never negative: clipped at 0 with a warning), with a jackknife
+    standard error: :func:`~tflmini.sampling.diagnostics.averaged_predictor_error`."""
+    return averaged_predictor_error(f_snap, y, "source snapshots")
 
 
 def _source_variance(f_a, f_b):

@@ -14,15 +14,26 @@ two modes, chosen by one argument, with one API (:meth:`Panel.update`, :meth:`Pa
   ``selected_index`` is ``jslink``-ed to the slider's ``index``: the browser switches frames with no
   Python. The other parameters keep their initial values.
 
+The readout beside a selection slider is a plain :class:`ipywidgets.Label` (one per value, in a Stack
+``jslink``-ed to the slider's ``index``), not the slider's own readout: that one is an editable field whose
+typed values a selection slider ignores, so it could disagree with the figure. A static panel shown in a
+notebook (and on the website) also carries its default frame as a plain ``<img>`` inside ``<noscript>``
+(:meth:`Panel.noscript_html`): a page read with JavaScript off shows that image instead of an empty panel,
+and with JavaScript on the reader sees the widget only.
+
 The figure layout is chosen once per panel (``layout``): ``"frozen"`` (a constrained layout computed on
 the first drawing and then kept, so the axes do not jump between values and each drawing renders once),
 ``"constrained"`` (recomputed at every drawing) or a dict of ``subplots_adjust`` margins (fastest; the
 drawing may then reuse the figure's axes, see :func:`reuse_axes`). Drawing never raises on a slider move:
-a failure is drawn as a message and kept in ``last_error``.
+a failure is drawn as a message and kept in ``last_error``. Static frames are different: they are drawn when
+the page is built, so a static value off the slider's values, or a frame that fails to draw, raises a
+``ValueError`` naming the slider values.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 import itertools
 import time
@@ -109,8 +120,9 @@ class Panel(widgets.VBox):
     Parameters
     ----------
     draw : callable ``draw(fig, **values) -> data``; draws on the panel's figure, returns what it plotted.
-    controls : dict name -> (label, options); ``options`` is a sequence of values (numbers or names: a
-        selection slider) or a :class:`LogRange` (a continuous logarithmic slider, live mode only).
+    controls : dict name -> (label, options) or (label, options, text); ``options`` is a sequence of values
+        (numbers or names: a selection slider) or a :class:`LogRange` (a continuous logarithmic slider, live
+        mode only); ``text(value)`` writes a value on the slider (default :func:`format_value`).
     values : dict name -> initial value, one per control (snapped to the nearest option).
     static : None (live) or dict name -> values for one or two sliders (precomputed frames).
     figsize, dpi : the figure's size in inches and the resolution of its PNG.
@@ -118,7 +130,8 @@ class Panel(widgets.VBox):
 
     Attributes
     ----------
-    sliders : dict name -> slider widget. values : the current value of every parameter.
+    sliders : dict name -> slider widget. readouts : dict name -> (the read-only readout of a selection slider,
+        a Stack of Labels; its ``jslink`` to the slider's ``index``). values : the current value of every parameter.
     figure : the Matplotlib figure of the last drawing. image : the live :class:`ipywidgets.Image` (live mode).
     stack, links, grid, frames : static mode: the outer Stack, the slider -> Stack ``jslink``-s, the slider
         values {name: tuple} and {tuple of values, in ``grid`` order: PNG bytes}.
@@ -142,7 +155,7 @@ class Panel(widgets.VBox):
         self._positions = None
         self._png_cache = {}
         self.values = {name: self._initial(name, values[name]) for name in self._controls}
-        self.sliders, self.frames, self.links, self.grid = {}, {}, [], {}
+        self.sliders, self.readouts, self.frames, self.links, self.grid = {}, {}, {}, [], {}
         self.stack = self.image = None
         self.last_data, self.last_error, self.render_seconds, self.png = None, None, [], None
         super().__init__()
@@ -168,6 +181,7 @@ class Panel(widgets.VBox):
             self.last_error = None
         except Exception as exc:  # a panel must never raise on a slider move: it shows the error instead
             self.last_error, self.last_data = traceback.format_exc(), None
+            self._last_exception = f"{type(exc).__name__}: {exc}"
             self._message(f"cannot draw these values:\n{type(exc).__name__}: {exc}")
         png = self.png = self._png()
         self.render_seconds.append(time.perf_counter() - start)
@@ -198,9 +212,36 @@ class Panel(widgets.VBox):
         return self
 
     def frame(self, **values):
-        """Static mode: the PNG frame shown for these slider values (each one of the slider's values)."""
+        """Static mode: the PNG frame shown for these slider values (each one of the slider's values; a
+        slider not named keeps its current value)."""
+        values = {**self.values, **values}
         key = tuple(_on_grid(values[name], self.grid[name]) for name in self.grid)
         return self.frames[key]
+
+    # -- display -------------------------------------------------------------------------------------
+
+    def noscript_html(self):
+        """Static mode: HTML showing the default frame as a plain image inside ``<noscript>`` (what a browser
+        with JavaScript off shows in place of the panel); None in live mode."""
+        if self.stack is None:
+            return None
+        where = ", ".join(f"{self._controls[n][0]} = {self._text(n, self.values[n])}" for n in self.grid)
+        src = "data:image/png;base64," + base64.b64encode(self.frame()).decode("ascii")
+        alt = html.escape(f"the panel's figure at {where}", quote=True)
+        note = html.escape(f"The figure at {where}. The slider(s) need JavaScript.")
+        return (f'<noscript><figure class="tflmini-panel-noscript" style="margin:0">'
+                f'<img src="{src}" alt="{alt}" style="max-width:100%;height:auto">'
+                f'<figcaption style="font-size:0.9em">{note}</figcaption></figure></noscript>')
+
+    def _ipython_display_(self):
+        """Show the widget; a static panel adds its :meth:`noscript_html` as a second output (myst-nb renders
+        only one mime type of an output, the widget view, so the image cannot share the widget's output)."""
+        from IPython.display import HTML, display
+
+        display(self._repr_mimebundle_(), raw=True)
+        fallback = self.noscript_html()
+        if fallback is not None:
+            display(HTML(fallback))
 
     def _draw_figure(self, values):
         fig = self.figure
@@ -255,6 +296,10 @@ class Panel(widgets.VBox):
             raise ValueError(f"{name}={value!r} is not among the slider values {list(options)}")
         return hit
 
+    def _text(self, name, value):
+        control = self._controls[name]
+        return control[2](value) if len(control) > 2 and control[2] is not None else format_value(value)
+
     def _slider(self, name, options, static):
         label = self._controls[name][0]
         style, layout = {"description_width": "initial"}, widgets.Layout(width="400px")
@@ -262,14 +307,23 @@ class Panel(widgets.VBox):
             return widgets.FloatLogSlider(value=self.values[name], base=10, min=np.log10(options.lo),
                                           max=np.log10(options.hi), step=options.step, description=label,
                                           continuous_update=False, readout_format=".3g", style=style, layout=layout)
-        labels = [format_value(v) for v in options]
+        labels = [self._text(name, v) for v in options]
         if len(set(labels)) != len(labels):
             raise ValueError(f"the values of slider {name!r} print alike: {labels}")
-        return widgets.SelectionSlider(options=list(zip(labels, options)), value=self.values[name], description=label,
-                                       continuous_update=static, style=style, layout=layout)
+        slider = widgets.SelectionSlider(options=list(zip(labels, options)), value=self.values[name], description=label,
+                                         continuous_update=static, readout=False, style=style, layout=layout)
+        # the readout: a read-only Label per value, the one of the slider's index shown (browser-side link)
+        readout = widgets.Stack([widgets.Label(text, layout=widgets.Layout(margin="0 0 0 4px")) for text in labels],
+                                selected_index=slider.index, layout=widgets.Layout(width="auto"))
+        readout.add_class("tflmini-readout")
+        self.readouts[name] = (readout, widgets.jslink((slider, "index"), (readout, "selected_index")))
+        return slider
 
     def _controls_box(self):
-        return widgets.Box(list(self.sliders.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        children = []
+        for name, slider in self.sliders.items():
+            children += [slider] + ([self.readouts[name][0]] if name in self.readouts else [])
+        return widgets.Box(children, layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
 
     def _build_live(self):
         self._holding = False
@@ -299,12 +353,23 @@ class Panel(widgets.VBox):
                                                          for v in values):
                 raise ValueError(f"the static values of {name!r} must lie in [{options.lo:g}, {options.hi:g}], got "
                                  f"{list(values)}")
-            self._controls[name] = (self._controls[name][0], values)
+            if not isinstance(options, LogRange):
+                off = [v for v in values if not any(_same(v, o) for o in options)]
+                if off:
+                    raise ValueError(f"the static values {off} of {name!r} ({self._controls[name][0]}) are not among "
+                                     f"the slider's values "
+                                     f"{[format_value(o) for o in options]}")
+            self._controls[name] = (self._controls[name][0], values, *self._controls[name][2:])
             self.values[name] = self._initial(name, self.values[name])
             self.grid[name] = values
             self.sliders[name] = self._slider(name, values, static=True)
         for combo in itertools.product(*self.grid.values()):
             self.frames[combo] = self.render(**dict(zip(names, combo)))
+            if self.last_error is not None:
+                # static frames are built once (when the book is built): a frame that cannot be drawn is an error,
+                # not a picture of an error message
+                where = ", ".join(f"{n}={format_value(v)}" for n, v in zip(names, combo))
+                raise ValueError(f"cannot draw the static frame {where}: {self._last_exception}")
 
         def stack(prefix, level):
             if level == len(names):

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import plots as plotting
 from ..curves import TheoryOnData, learning_curve, nested_theories
+from .._validation import check_count, check_nonnegative, check_positive, check_seed
 from ..kernels import get_activation
 from ..sampling.checks import readout_draws, readout_posterior
 from ..tasks import make_teacher_task
@@ -107,11 +108,26 @@ def posterior_panel(*, temperature=0.05, lambda1=1.0, n_hidden=50, n_train=8, la
     over given values. Returns a :class:`~tflmini.widgets.panel.Panel`.
     """
     get_activation(activation)
+    n_hidden = check_count(n_hidden, "n_hidden")
+    n_train = check_count(n_train, "n_train")
+    n_draws = check_count(n_draws, "n_draws")
+    lambda0 = check_positive(lambda0, "lambda0")
+    noise = check_nonnegative(noise, "noise")
+    seed = _panel_seed(seed)
     model = _ReadoutPosterior(n_hidden, n_train, lambda0, activation, noise, n_draws, seed)
     controls = {"temperature": ("T", LogRange(1e-3, 1.0)), "lambda1": ("λ1", LogRange(0.1, 10.0))}
     static = static_grid(static, {"temperature": (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0), "lambda1": (0.2, 1.0, 5.0)})
     return Panel(model.draw, controls, {"temperature": temperature, "lambda1": lambda1}, static=static,
                  figsize=(8.0, 3.6), dpi=dpi or (80 if static else 90))
+
+
+def _panel_seed(seed):
+    """A panel's seed: a non-negative int (the panels derive further seeds from it, e.g. ``seed + 1``)."""
+    seed = check_seed(seed)
+    if not isinstance(seed, int):
+        raise TypeError(f"seed must be a non-negative int for a panel (it derives further seeds from it), got "
+                        f"{type(seed).__name__}")
+    return seed
 
 
 # -- chapter 3: the infinite-width limit ----------------------------------------------------------
@@ -161,7 +177,9 @@ def nngp_panel(*, lambda0=1.0, temperature=0.05, n_features=50, n_max=400, n_tes
     once per :math:`\lambda_0` and cached; a temperature move only re-solves. ``static=True``
     precomputes frames over seven priors x three temperatures, ``static={slider: values}`` over given values.
     """
-    model = _NNGPModel(n_features, n_max, n_test, teacher, seed, get_activation(activation).name)
+    n_max = check_count(n_max, "n_max", minimum=4, why="the learning curves start at P = 4")
+    model = _NNGPModel(check_count(n_features, "n_features"), n_max, check_count(n_test, "n_test"), teacher,
+                       _panel_seed(seed), get_activation(activation).name)
     controls = {"lambda0": ("λ0", LogRange(0.01, 100.0)), "temperature": ("T", LogRange(1e-3, 1.0))}
     static = static_grid(static, {"lambda0": (0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0), "temperature": (0.005, 0.05, 0.5)})
     return Panel(model.draw, controls, {"lambda0": lambda0, "temperature": temperature}, static=static,
@@ -272,11 +290,15 @@ def renormalization_panel(*, alpha=1.0, temperature=None, lambda1=None, n_train=
         500 test points and seed 2024 + P, the defaults of the experiment
         ``validation_single_network``).
     static : ``True`` (frames over eleven loads x three temperatures) or {slider: values}; the
-        :math:`\lambda_1` slider stays at its initial value in static mode.
+        :math:`\lambda_1` slider stays at its initial value in static mode. ``"n_hidden"`` in place of
+        ``"alpha"`` gives a width slider: frames at the widths :math:`N_1` given (the loads
+        :math:`\alpha = P/N_1`, at the fixed :math:`P`), the slider labelled by :math:`N_1`; the initial
+        width is ``P/alpha``.
 
     One eigendecomposition of the training kernel is done when the panel is built; each slider move
     solves the saddle point along the alpha grid (cached per temperature and prior) and redraws.
     """
+    n_train = check_count(n_train, "n_train")
     if isinstance(validation, str):
         if validation != "default":
             raise ValueError("validation must be 'default', a dict from tflmini.results.load_validation, or None")
@@ -293,6 +315,15 @@ def renormalization_panel(*, alpha=1.0, temperature=None, lambda1=None, n_train=
                                   validation)
     controls = {"alpha": ("α = P/N1", LogRange(*model.ALPHA_RANGE)), "temperature": ("T", LogRange(1e-3, 1.0)),
                 "lambda1": ("λ1", LogRange(0.1, 10.0))}
+    if isinstance(static, dict) and "n_hidden" in static:
+        if "alpha" in static:
+            raise ValueError("static takes 'alpha' or 'n_hidden' (the width, alpha = P/N1), not both")
+        widths = [float(n) for n in static["n_hidden"]]
+        if not all(np.isfinite(n) and n > 0 for n in widths):
+            raise ValueError(f"the static widths must be positive and finite, got {widths}")
+        static = {("alpha" if k == "n_hidden" else k): (tuple(n_train / n for n in widths) if k == "n_hidden" else v)
+                  for k, v in static.items()}
+        controls["alpha"] = (f"width N1 (α = {n_train}/N1)", controls["alpha"][1], lambda a: f"{n_train / a:.4g}")
     static = static_grid(static, {"alpha": (0.03, 0.06, 0.125, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0),
                                   "temperature": tuple(sorted({0.01, params["temperature"], 0.2}))})
     return Panel(model.draw, controls, {"alpha": alpha, "temperature": temperature, "lambda1": lambda1},
