@@ -231,3 +231,31 @@ def test_renormalization_panel_has_a_width_slider():
     assert panel.last_data["n_hidden"] == pytest.approx(80)
     with pytest.raises(ValueError, match="not both"):
         renormalization_panel(n_train=40, validation=None, static={"n_hidden": [20], "alpha": [1.0]})
+
+
+# -- the book's static frames are legible at the width the page shows them ------------------------------
+
+CONTENT_COLUMN_PX = 688  # the slider panels' width in the desktop layout (1280 px viewport)
+
+
+@pytest.mark.parametrize("make", [
+    lambda W: W.posterior_panel(static={"lambda1": [1.0]}),
+    lambda W: W.nngp_panel(static={"temperature": [0.05]}, n_max=120, n_test=100),
+    lambda W: W.renormalization_panel(static={"alpha": [1.0]}),
+    lambda W: W.transfer_panel(static={"rho": [0.9]}),
+    lambda W: W.saddle_panel(static={"gamma": [1.0]}),
+    lambda W: W.order_parameter_panel(static={"n_hidden": [100]}),
+    lambda W: W.digits_panel(static={"gamma": [1.0]}),
+], ids=["posterior", "nngp", "renormalization", "transfer", "saddle", "order_parameter", "digits"])
+def test_static_frames_fit_the_column_with_text_of_at_least_9_px(make):
+    """A frame no wider than the content column is shown at its natural size, so its text is as large on
+    screen as in the PNG: the smallest text must be at least 9 px (tests/test_figure_legibility.py holds
+    the cell figures to the same rule)."""
+    from tflmini import widgets as W
+    from tflmini.plots.style import MIN_TEXT_PX, smallest_text_pt
+
+    panel = make(W)
+    width, _ = panel.figure.canvas.get_width_height(physical=True)
+    assert width <= CONTENT_COLUMN_PX, f"frame {width} px wide, the column shows {CONTENT_COLUMN_PX} px"
+    text_px = smallest_text_pt(panel.figure) * panel.figure.dpi / 72
+    assert text_px >= MIN_TEXT_PX, f"smallest text {text_px:.2f} px on screen"

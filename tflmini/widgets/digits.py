@@ -102,7 +102,7 @@ class DigitsExplorer(Explorer):
         return found
 
 
-def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explorer=None, figsize=(10.5, 4.2),
+def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explorer=None, figsize=(8.5, 3.8),
                  dpi=80):
     r"""Transfer on real data: the digits catalogue (:data:`~tflmini.datasets.DIGITS_TARGETS`), source 3 vs 8.
 
@@ -148,10 +148,10 @@ def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explor
             ax.plot(gamma_position(g[i]), c[m][i], "o", color=COLORS["transfer"], ms=9, mec="k")
         format_gamma_axis(ax, math=False)
         ax.set_ylabel("target test error (MSE)")
-        ax.legend(fontsize="x-small", loc="best")
+        ax.legend(fontsize="small", loc="best")
         plot_order_parameters(bx, g, c, i, sampled=None if sampled is None else sampled[1:], marker="D", ms=7,
                               label_suffix=" theory", ylabel="order parameter (dimensionless)",
-                              legend_kw={"fontsize": "x-small"})
+                              legend_kw={"fontsize": "small"})
         a, b = pairs[target]
         fig.suptitle(f"target {target} ({a} vs {b}, ρ = {rho[target]:.2f}), N₁ = {n_hidden}, γ = {format_value(gamma)}:  "
                      f"εₘ = {c[m][i]:.4f} (benefit {c[m][0] - c[m][i]:+.4f}), ε_single = {c[s][i]:.4f} "

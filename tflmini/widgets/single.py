@@ -183,7 +183,7 @@ def nngp_panel(*, lambda0=1.0, temperature=0.05, n_features=50, n_max=400, n_tes
     controls = {"lambda0": ("λ0", LogRange(0.01, 100.0)), "temperature": ("T", LogRange(1e-3, 1.0))}
     static = static_grid(static, {"lambda0": (0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0), "temperature": (0.005, 0.05, 0.5)})
     return Panel(model.draw, controls, {"lambda0": lambda0, "temperature": temperature}, static=static,
-                 figsize=(9.5, 3.6), dpi=dpi or (80 if static else 90))
+                 figsize=(8.5, 3.4), dpi=dpi or (80 if static else 90))
 
 
 # -- chapter 4: kernel renormalization ------------------------------------------------------------
@@ -327,4 +327,4 @@ def renormalization_panel(*, alpha=1.0, temperature=None, lambda1=None, n_train=
     static = static_grid(static, {"alpha": (0.03, 0.06, 0.125, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0),
                                   "temperature": tuple(sorted({0.01, params["temperature"], 0.2}))})
     return Panel(model.draw, controls, {"alpha": alpha, "temperature": temperature, "lambda1": lambda1},
-                 static=static, figsize=(11.0, 3.5), dpi=dpi or (75 if static else 90))
+                 static=static, figsize=(8.5, 3.4), dpi=dpi or (80 if static else 90))

@@ -39,7 +39,7 @@ __all__ = ["TransferExplorer", "transfer_panel", "saddle_panel", "order_paramete
 
 PANEL_GAMMAS = gamma_grid(1e-2, 1e3, per_decade=3)
 # a fixed layout is fastest: a constrained layout would cost most of the time of a slider move
-LAYOUT = {"left": 0.075, "right": 0.985, "bottom": 0.15, "top": 0.87, "wspace": 0.25}
+LAYOUT = {"left": 0.095, "right": 0.985, "bottom": 0.15, "top": 0.87, "wspace": 0.3}
 
 
 def _panel(controls, draw, values, static, default_static, figsize, dpi, layout=None):
@@ -114,7 +114,7 @@ WIDTHS = (25, 50, 100, 200)
 
 
 def transfer_panel(*, alpha_target=0.3, alpha_source=1.0, gamma=1.0, rho=0.9, n_hidden=100, static=None,
-                   explorer=None, metric="mean_error", figsize=(10.5, 4.0), dpi=80):
+                   explorer=None, metric="mean_error", figsize=(8.5, 3.8), dpi=80):
     r"""When does transfer help? Target test error against the coupling :math:`\gamma`.
 
     Left: the Franz-Parisi theory (solid), the matched-prior control (dashed: a network trained on the
@@ -175,7 +175,7 @@ def transfer_panel(*, alpha_target=0.3, alpha_source=1.0, gamma=1.0, rho=0.9, n_
 # -- saddle_panel -----------------------------------------------------------------------------------
 
 def saddle_panel(*, gamma=1.0, rho=0.9, alpha_target=0.3, n_hidden=100, alpha_source=1.0, static=None,
-                 explorer=None, figsize=(10.5, 3.6), dpi=80):
+                 explorer=None, figsize=(8.5, 3.3), dpi=80):
     r"""The action :math:`\phi(Q_t, Q_{tt}, Q_{st})` along each order parameter through its stationary point.
 
     The stationary point is a maximum along :math:`Q_t` and :math:`Q_{st}` and a minimum along
@@ -204,7 +204,7 @@ def saddle_panel(*, gamma=1.0, rho=0.9, alpha_target=0.3, n_hidden=100, alpha_so
 
     defaults = {"gamma": gamma, "rho": rho, "alpha_target": alpha_target, "n_hidden": n_hidden}
     default_static = {"gamma": [0.1, 1.0, 10.0, 100.0, np.inf]}
-    return _panel(spec, draw, defaults, static, default_static, figsize, dpi, layout={"left": 0.1, "wspace": 0.35, "bottom": 0.16})
+    return _panel(spec, draw, defaults, static, default_static, figsize, dpi, layout={"left": 0.125, "wspace": 0.6, "bottom": 0.17})
 
 
 # -- order_parameter_panel ---------------------------------------------------------------------------
@@ -213,7 +213,7 @@ LAZY_WIDTHS = (25, 50, 100, 200, 400, 800, 1600, np.inf)
 
 
 def order_parameter_panel(*, n_hidden=100, rho=0.9, gamma=1.0, n_source=100, n_target=30, static=None,
-                          explorer=None, figsize=(10.5, 4.0), dpi=80):
+                          explorer=None, figsize=(8.5, 3.8), dpi=80):
     r"""Towards the lazy limit at fixed sample sizes (``n_source``, ``n_target``).
 
     Left: :math:`Q_t, Q_{st}, Q_{tt}` against :math:`\gamma`; :math:`Q_{st}` and :math:`Q_{tt}` shrink as
