@@ -11,7 +11,7 @@ __all__ = [
     "check_targets",
     "check_positive",
     "check_nonnegative",
-    "check_positive_int",
+    "check_count",
     "check_same_dim",
     "check_random_state",
 ]
@@ -120,17 +120,6 @@ def check_nonnegative(value, name, *, allow_inf=False):
     if np.isinf(value) and not allow_inf:
         raise ValueError(f"{name} must be finite, got {value}")
     return value
-
-
-def check_positive_int(value, name):
-    """Return ``value`` as a Python int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        if isinstance(value, (float, np.floating)) and float(value).is_integer() and value >= 1:
-            return int(value)
-        raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
 
 
 def check_same_dim(X, n_features, name="X", reference="the training inputs"):

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_matrix, check_positive_int, check_random_state
+from ._validation import check_count, check_matrix, check_random_state
 from .relatedness import task_relatedness
 from .tasks import Task, TransferTask
 
@@ -172,13 +172,13 @@ def class_pair(X, y, classes):
 # -- tasks from a labelled pool --------------------------------------------------------------------
 
 def _split(n_available, n_train, n_test, rng, what):
-    n_train = check_positive_int(n_train, "n_train")
+    n_train = check_count(n_train, "n_train")
     if n_test is None:  # all the rest: at least one example must be left for testing
         if n_train >= n_available:
             raise ValueError(f"{what} has {n_available} examples, asked for n_train={n_train} with the rest as test "
                              f"set (n_test=None): n_train can be at most {n_available - 1}")
         n_test = n_available - n_train
-    n_test = check_positive_int(n_test, "n_test")
+    n_test = check_count(n_test, "n_test")
     if n_train + n_test > n_available:
         raise ValueError(f"{what} has {n_available} examples, asked for n_train={n_train} and n_test={n_test} "
                          f"({n_train + n_test} in all)")
@@ -192,7 +192,7 @@ def _take(n_available, n, rng, what, name):
     """The first ``n`` of a seeded ordering of ``n_available`` examples (``n=None``: all, in order)."""
     if n is None:
         return np.arange(n_available)
-    n = check_positive_int(n, name)
+    n = check_count(n, name)
     if n > n_available:
         raise ValueError(f"{what} has {n_available} examples, asked for {name}={n}")
     return rng.permutation(n_available)[:n]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import erf
 
-from ._validation import check_nonnegative, check_positive_int, check_random_state
+from ._validation import check_count, check_nonnegative, check_random_state
 
 __all__ = [
     "TEACHERS",
@@ -107,7 +107,7 @@ def _check_shift(input_shift):
 def shift_eigenvalues(n_features, input_shift):
     r"""Eigenvalues of the target input covariance: :math:`1+s` and :math:`1-s` alternating (a last
     eigenvalue 1 if :math:`N_0` is odd), so their mean is exactly 1."""
-    n_features = check_positive_int(n_features, "n_features")
+    n_features = check_count(n_features, "n_features")
     s = _check_shift(input_shift)
     eig = np.ones(n_features)
     m = 2 * (n_features // 2)
@@ -137,9 +137,9 @@ def _split_task(X, y, n_train, w, name):
 
 def make_teacher_task(n_train, n_test, n_features, *, teacher="linear", noise=0.0, seed=None):
     """One task with Gaussian inputs N(0, I_N0) labelled by a random teacher plus Gaussian label noise."""
-    n_train = check_positive_int(n_train, "n_train")
-    n_test = check_positive_int(n_test, "n_test")
-    n_features = check_positive_int(n_features, "n_features")
+    n_train = check_count(n_train, "n_train")
+    n_test = check_count(n_test, "n_test")
+    n_features = check_count(n_features, "n_features")
     noise = check_nonnegative(noise, "noise")
     teacher = _check_teacher(teacher)
     rng = check_random_state(seed)
@@ -158,10 +158,10 @@ def make_transfer_task(n_source, n_target, n_test, n_features, rho, *, teacher="
     docstring). For a given seed the source task and the target's standard-normal draws do not depend
     on ``rho`` or ``input_shift``, so sweeps over either compare like with like.
     """
-    n_source = check_positive_int(n_source, "n_source")
-    n_target = check_positive_int(n_target, "n_target")
-    n_test = check_positive_int(n_test, "n_test")
-    n_features = check_positive_int(n_features, "n_features")
+    n_source = check_count(n_source, "n_source")
+    n_target = check_count(n_target, "n_target")
+    n_test = check_count(n_test, "n_test")
+    n_features = check_count(n_features, "n_features")
     noise = check_nonnegative(noise, "noise")
     rho = check_nonnegative(rho, "rho")
     if rho > 1:
