@@ -85,20 +85,37 @@ def prebuilt_site() -> Path | None:
 
 
 @contextlib.contextmanager
-def browser_context(html_dir: Path, viewport: dict, timeout_ms: int = 30_000):
-    """Serve ``html_dir`` on 127.0.0.1 and yield ``(server, context)``: a Playwright browser context of
-    the system Chromium (CHROMIUM, CHROMIUM_ARGS: no host but 127.0.0.1 is reachable)."""
+def served_chromium(html_dir: Path):
+    """Serve ``html_dir`` on 127.0.0.1 and yield ``(server, browser)``: the system Chromium (CHROMIUM,
+    CHROMIUM_ARGS: no host but 127.0.0.1 is reachable) driven by Playwright. Fails the calling test (never
+    skips: CI and developers must see it) if Chromium or Playwright is missing."""
+    problem = chromium_problem()
+    if problem:
+        import pytest
+
+        pytest.fail(problem, pytrace=False)
     from playwright.sync_api import sync_playwright
 
     with SiteServer(html_dir) as server, sync_playwright() as pw:
+        # Playwright gives the browser a fresh temporary profile (--user-data-dir) on each launch.
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield server, browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def browser_context(html_dir: Path, viewport: dict, timeout_ms: int = 30_000):
+    """Serve ``html_dir`` on 127.0.0.1 and yield ``(server, context)``: a Playwright browser context of
+    :func:`served_chromium`'s browser, service workers blocked."""
+    with served_chromium(html_dir) as (server, browser):
         context = browser.new_context(viewport=viewport, service_workers="block")
         context.set_default_timeout(timeout_ms)
         try:
             yield server, context
         finally:
             context.close()
-            browser.close()
 
 
 # --- table of contents and sources --------------------------------------------------------------

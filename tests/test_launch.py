@@ -24,18 +24,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from site_utils import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
-    SiteServer,
     book_config,
     built_pages,
-    chromium_problem,
     classify,
     docname_to_page,
     executable_docnames,
     is_local_url,
     parse_page,
+    served_chromium,
     toc_docnames,
 )
 
@@ -182,32 +179,23 @@ def test_companion_notebook_linked(site: Path) -> None:
 
 
 def test_companion_notebook_in_browser(site: Path) -> None:
-    problem = chromium_problem()
-    if problem:
-        pytest.fail(problem, pytrace=False)
-    from playwright.sync_api import sync_playwright
-
     docname, repo_path = next(iter(companions().items()))
     page_path = docname_to_page(docname)
     external: list[str] = []
-    with SiteServer(site) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-            page.on("request", lambda r: None if is_local_url(r.url) else external.append(r.url))
-            page.goto(server.url(page_path), wait_until="load")
-            box = page.locator(".tflmini-companion")
-            box.wait_for(state="visible", timeout=10_000)
-            assert "Companion notebook" in box.inner_text()
-            box.scroll_into_view_if_needed()
-            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-            shot = SCREENSHOT_DIR / "companion-notebook.png"
-            page.screenshot(path=str(shot), clip=_around(box.bounding_box(), page.viewport_size))
-            href = box.locator("a.tflmini-companion-download").get_attribute("href")
-            response = page.request.get(server.url(posixpath.normpath(posixpath.join(posixpath.dirname(page_path), href))))
-            assert response.ok and response.body() == (ROOT / repo_path).read_bytes(), f"download of {href} failed"
-        finally:
-            browser.close()
+    with served_chromium(site) as (server, browser):
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.on("request", lambda r: None if is_local_url(r.url) else external.append(r.url))
+        page.goto(server.url(page_path), wait_until="load")
+        box = page.locator(".tflmini-companion")
+        box.wait_for(state="visible", timeout=10_000)
+        assert "Companion notebook" in box.inner_text()
+        box.scroll_into_view_if_needed()
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        shot = SCREENSHOT_DIR / "companion-notebook.png"
+        page.screenshot(path=str(shot), clip=_around(box.bounding_box(), page.viewport_size))
+        href = box.locator("a.tflmini-companion-download").get_attribute("href")
+        response = page.request.get(server.url(posixpath.normpath(posixpath.join(posixpath.dirname(page_path), href))))
+        assert response.ok and response.body() == (ROOT / repo_path).read_bytes(), f"download of {href} failed"
     assert shot.stat().st_size > 1000
     assert not external, f"requests to other hosts: {external}"
 

@@ -46,14 +46,12 @@ from pathlib import Path
 import pytest
 from site_utils import (
     IMAGE_DIGESTS_JS,
-    WAIT_MATHJAX_JS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
+    WAIT_MATHJAX_JS,
     SiteServer,
     book_config,
+    browser_context,
     built_pages,
-    chromium_problem,
     docname_to_page,
     executable_docnames,
     is_local_url,
@@ -348,28 +346,15 @@ class SiteBrowser:
                 item.problem = "moving the slider back did not bring back the first figure"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site_browser(book_html: Path):
-    problem = chromium_problem()
-    if problem:
-        pytest.fail(problem, pytrace=False)  # never skip: CI and developers must see it
-    from playwright.sync_api import sync_playwright
-
     pages = built_pages(book_html)
     executable = [p for p in CHECKED_PAGES if p in EXECUTABLE_PAGES and p in pages]
     chapter = next((p for p in executable if p != docname_to_page(toc_docnames()[0])), None)
     chapter = chapter or next((p for p in CHECKED_PAGES if p in pages and p.startswith("book/")), None)
     shutil.rmtree(SCREENSHOT_DIR, ignore_errors=True)  # only this session's screenshots
-    with SiteServer(book_html) as server, sync_playwright() as pw:
-        # Playwright gives the browser a fresh temporary profile (--user-data-dir) on each launch.
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=VIEWPORT, service_workers="block")
-        context.set_default_timeout(RENDER_TIMEOUT_MS)
-        try:
-            yield SiteBrowser(book_html, server, context, chapter)
-        finally:
-            context.close()
-            browser.close()
+    with browser_context(book_html, VIEWPORT, RENDER_TIMEOUT_MS) as (server, context):
+        yield SiteBrowser(book_html, server, context, chapter)
 
 
 def _report(result: PageResult, problems: list[str]) -> str:

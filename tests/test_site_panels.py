@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from site_utils import CHROMIUM, CHROMIUM_ARGS, IMAGE_DIGESTS_JS, ROOT, SiteServer, chromium_problem, slider_pages
+from site_utils import IMAGE_DIGESTS_JS, ROOT, served_chromium, slider_pages
 
 SCREENSHOT_DIR = ROOT / "_build" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 900}
@@ -35,17 +35,8 @@ FIGURE_JS = """async (scope) => (await (""" + IMAGE_DIGESTS_JS + """)(scope)).jo
 
 @pytest.fixture(scope="module")
 def browser(book_html: Path):
-    problem = chromium_problem()
-    if problem:
-        pytest.fail(problem, pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with SiteServer(book_html) as server, sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield server, chromium
-        finally:
-            chromium.close()
+    with served_chromium(book_html) as (server, chromium):
+        yield server, chromium
 
 
 def _open(browser, page_path: str, javascript: bool = True):
