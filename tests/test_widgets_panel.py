@@ -259,3 +259,21 @@ def test_static_frames_fit_the_column_with_text_of_at_least_9_px(make):
     assert width <= CONTENT_COLUMN_PX, f"frame {width} px wide, the column shows {CONTENT_COLUMN_PX} px"
     text_px = smallest_text_pt(panel.figure) * panel.figure.dpi / 72
     assert text_px >= MIN_TEXT_PX, f"smallest text {text_px:.2f} px on screen"
+
+
+def test_static_frames_are_compact_palette_pngs_and_live_images_stay_rgb():
+    """Pages embed static frames by the dozen: they use a 256-colour palette (the page loads faster); a live
+    panel's image, sent once per move, keeps full colour."""
+    import io
+
+    from PIL import Image
+
+    static = Panel(line, CONTROLS, {"a": 2.0, "b": 1.0}, static={"a": [2.0]}, figsize=(3, 2))
+    frame = Image.open(io.BytesIO(static.frame(a=2.0)))
+    assert frame.mode == "P" and len(frame.getcolors(256)) <= 256
+    live = Panel(line, CONTROLS, {"a": 2.0, "b": 1.0}, figsize=(3, 2))
+    full = Image.open(io.BytesIO(live.png))
+    assert full.mode == "RGB" and full.size == frame.size
+    # the same picture: every pixel within a few levels except on antialiased edges
+    diff = np.abs(np.asarray(full, float) - np.asarray(frame.convert("RGB"), float)).max(axis=2)
+    assert np.mean(diff <= 8) > 0.99
