@@ -159,7 +159,6 @@ class Panel(widgets.VBox):
         self.stack = self.image = None
         self.last_data, self.last_error, self.render_seconds, self.png = None, None, [], None
         super().__init__()
-        self._static = bool(static)
         if static:
             self._build_static(static)
         else:
@@ -182,7 +181,6 @@ class Panel(widgets.VBox):
             self.last_error = None
         except Exception as exc:  # a panel must never raise on a slider move: it shows the error instead
             self.last_error, self.last_data = traceback.format_exc(), None
-            self._last_exception = f"{type(exc).__name__}: {exc}"
             self._message(f"cannot draw these values:\n{type(exc).__name__}: {exc}")
         png = self.png = self._png()
         self.render_seconds.append(time.perf_counter() - start)
@@ -285,7 +283,7 @@ class Panel(widgets.VBox):
         width, height = self.figure.canvas.get_width_height(physical=True)
         image = Image.frombuffer("RGBA", (width, height), self.figure.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         image = image.convert("RGB")
-        if self._static:
+        if self.grid:  # static mode: its grid is set before the frames are drawn
             image = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         buf = io.BytesIO()
         image.save(buf, format="png", optimize=False, compress_level=6)
@@ -337,7 +335,7 @@ class Panel(widgets.VBox):
             self.sliders[name] = self._slider(name, options, static=False)
             self.sliders[name].observe(lambda change, name=name: self._on_move(name, change["new"]), names="value")
         self.image = widgets.Image(format="png", value=self.render(),
-                                   layout=widgets.Layout(max_width="100%", height="auto", object_fit="contain"))
+                                   layout=_image_layout())
         self.children = [self._controls_box(), self.image]
 
     def _on_move(self, name, value):
@@ -375,12 +373,12 @@ class Panel(widgets.VBox):
                 # static frames are built once (when the book is built): a frame that cannot be drawn is an error,
                 # not a picture of an error message
                 where = ", ".join(f"{n}={format_value(v)}" for n, v in zip(names, combo))
-                raise ValueError(f"cannot draw the static frame {where}: {self._last_exception}")
+                raise ValueError(f"cannot draw the static frame {where}: {self.last_error.strip().splitlines()[-1]}")
 
         def stack(prefix, level):
             if level == len(names):
                 return widgets.Image(value=self.frames[prefix], format="png",
-                                     layout=widgets.Layout(max_width="100%", height="auto", object_fit="contain"))
+                                     layout=_image_layout())
             slider = self.sliders[names[level]]
             s = widgets.Stack([stack(prefix + (v,), level + 1) for v in self.grid[names[level]]],
                               selected_index=slider.index)
@@ -389,6 +387,11 @@ class Panel(widgets.VBox):
 
         self.stack = stack((), 0)
         self.children = [self._controls_box(), self.stack]
+
+
+def _image_layout():
+    """Images scale down with the page, never up, keeping their aspect ratio."""
+    return widgets.Layout(max_width="100%", height="auto", object_fit="contain")
 
 
 def reuse_axes(fig, ncols, **kwargs):
