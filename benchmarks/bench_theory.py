@@ -53,25 +53,28 @@ def repeats_for(P, repeat):
 
 @contextlib.contextmanager
 def count_action_calls():
-    """Count calls of ``transfer_action`` by order (1: gradient, 2: gradient + Hessian), wherever the estimator
-    and its saddle-point solver call it (``tflmini.transfer`` and ``tflmini.transfer_saddle``)."""
+    """Count evaluations of the action by order (1: gradient, 2: gradient + Hessian), wherever the estimator
+    and its saddle-point solver make them: ``gap_action`` (the solver's form) and ``transfer_action`` (the
+    book's form, which calls ``gap_action`` itself and is therefore not counted twice), in
+    ``tflmini.transfer``, ``tflmini.transfer_saddle`` and ``tflmini.transfer_action``."""
+    import tflmini.transfer_action as ta
     import tflmini.transfer_saddle as ts
 
     counts = {0: 0, 1: 0, 2: 0}
-    orig = tr.transfer_action
-    callers = [m for m in (tr, ts) if getattr(m, "transfer_action", None) is orig]
+    orig = ta.gap_action
+    callers = [m for m in (tr, ts, ta) if getattr(m, "gap_action", None) is orig]
 
     def counting(*args, order=0, **kwargs):
         counts[order] += 1
         return orig(*args, order=order, **kwargs)
 
     for m in callers:
-        m.transfer_action = counting
+        m.gap_action = counting
     try:
         yield counts
     finally:
         for m in callers:
-            m.transfer_action = orig
+            m.gap_action = orig
 
 
 def fitted_exponent(Ps, ts, min_P=0):
@@ -168,13 +171,13 @@ def tolerance_study(fp, new_gamma, tols=(1e-10, 1e-8, 1e-6)):
     p, src = _solver_args(fp)
     tk = tr.transfer_kernels(src.X, fp.X_target_, src.spectrum, src.Q_s, new_gamma, p["temperature"], p["lambda0"],
                              p["activation"])
-    op = fp.order_parameters_
-    start, H = (op["Q_t"], op["Q_tt"], op["Q_st"]), fp.solver_info_["target"]["hessian"]
+    start, H = fp._gap, fp.solver_info_["target"]["gap_hessian"]  # the solver's coordinates (Q_t - Q_tt, Q_tt, Q_st)
     out, ref = [], None
     for tol in tols:
         with count_action_calls() as calls:
-            theta, info = tr.solve_transfer_saddle(tk, fp.y_target_, src.Q_s, p["n_hidden"], p["temperature"],
-                                                   p["lambda1"], start=start, hessian=H, tol=tol)
+            _, info = tr.solve_transfer_saddle(tk, fp.y_target_, src.Q_s, p["n_hidden"], p["temperature"],
+                                               p["lambda1"], start=start, hessian=H, tol=tol)
+        theta = info["theta"]
         ref = theta if ref is None else ref
         out.append({"tol": tol, "gradient_evaluations": calls[1], "hessian_evaluations": calls[2],
                     "method": info["method"], "max_rel_change": float(np.max(np.abs(theta - ref) / np.abs(ref).clip(1e-300)))})

@@ -50,11 +50,20 @@ class NoStationaryPointError(ConvergenceError):
     from a known solution reaches the boundary of the admissible region or turns back (a fold)."""
 
 
+def rounding_floor(eigvals, size):
+    r"""The level below which eigenvalues of a kernel matrix of ``size`` rows are rounding noise:
+    :math:`16P\epsilon` times the largest (an eigendecomposition perturbs every eigenvalue by about
+    :math:`P\epsilon\|K\|`). Such eigenvalues are treated as exact zeros: kept, a factor :math:`Q/T` that can
+    exceed :math:`1/\epsilon` (large labels, small temperatures) would let their sign and size decide the result."""
+    return 16 * size * np.finfo(float).eps * max(float(np.max(eigvals)), 0.0)
+
+
 @dataclass(frozen=True)
 class KernelSpectrum:
     r"""Eigendecomposition :math:`K = U\,\mathrm{diag}(k)\,U^\top` and projected labels :math:`\tilde y = U^\top y`.
 
-    Attributes: ``eigvals`` (P,), clipped at 0; ``eigvecs`` (P, P); ``y_proj`` (P,).
+    Attributes: ``eigvals`` (P,), with eigenvalues at the rounding level (:func:`rounding_floor`, including
+    negative ones) set to exactly 0; ``eigvecs`` (P, P); ``y_proj`` (P,).
     """
 
     eigvals: np.ndarray
@@ -64,7 +73,7 @@ class KernelSpectrum:
     @classmethod
     def from_kernel(cls, K, y):
         k, U = np.linalg.eigh(0.5 * (K + K.T))
-        k = np.clip(k, 0.0, None)
+        k = np.where(k > rounding_floor(k, k.size), k, 0.0)
         return cls(k, U, U.T @ y)
 
     def solve(self, scale, temperature, b):
@@ -73,6 +82,20 @@ class KernelSpectrum:
         proj = self.eigvecs.T @ b
         proj = proj / (denom if proj.ndim == 1 else denom[:, None])
         return self.eigvecs @ proj
+
+    def solve_on_range(self, scale, temperature, b):
+        r""":math:`(\text{scale}\,K + T I)^{-1} b` on the range of K (the eigenvectors of nonzero eigenvalues), for
+        vectors b that lie in it, as every kernel column :math:`K(X, x)` does (the joint kernel is positive
+        semidefinite): exact for them, and their rounding-level components outside the range, which
+        :math:`1/T` would amplify, are dropped. Equal to :meth:`solve` when K has full rank."""
+        keep = self.eigvals > 0
+        if keep.all():
+            return self.solve(scale, temperature, b)
+        U = self.eigvecs[:, keep]
+        denom = scale * self.eigvals[keep] + temperature
+        proj = U.T @ b
+        proj = proj / (denom if proj.ndim == 1 else denom[:, None])
+        return U @ proj
 
 
 def kr_action(Q, eigvals, y_proj, n_hidden, temperature, lambda1=1.0):

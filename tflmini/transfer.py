@@ -28,19 +28,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
 from ._validation import (check_hidden_units, check_matrix, check_nonnegative, check_positive, check_same_dim,
                           check_targets)
 from .kernels import get_activation, nngp_diagonal, nngp_kernel
 from .renormalization import ConvergenceError, KernelSpectrum, NoStationaryPointError, solve_kr_saddle
-from .transfer_action import (TransferKernels, _admissible, coupled_weight_statistics, transfer_action,
-                              transfer_kernels)
+from .transfer_action import (GAP, GapFactor, TransferKernels, _admissible, coupled_weight_statistics, gap_action,
+                              gap_coordinates, order_parameters_of, transfer_action, transfer_kernels)
 from .transfer_saddle import FLOOR_TOL, solve_frozen_saddle, solve_transfer_saddle
 
 __all__ = ["coupled_weight_statistics", "TransferKernels", "transfer_action", "solve_transfer_saddle",
            "FranzParisiTransfer"]
+
+
+def _null_space_matters(tk, psi, temperature):
+    r"""Whether rounding in :math:`D = \Delta K_{tt} + Q_{tt}K_d + TI` reaches :math:`10^{-6}T`: the rounding of
+    an eigendecomposition of the kernels, :math:`P\epsilon\,Q_t\|K_{tt}\|`, is then a visible part of D's
+    smallest eigenvalues if :math:`K_{tt}` is rank deficient (e.g. a linear kernel of rank N0 < Pt)."""
+    Q_t = psi[0] + psi[1]
+    return tk.K_tt.shape[0] * np.finfo(float).eps * Q_t * np.abs(tk.K_tt).sum(axis=1).max() > 1e-6 * temperature
 
 
 @dataclass(frozen=True)
@@ -117,57 +124,78 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         return self._fit_target(Xt, yt, start=None)
 
     def _fit_target(self, Xt, yt, start, anchor=None):
-        """Solve the target saddle at ``self.gamma``: directly (from ``start`` = (theta, hessian), a warm start,
+        """Solve the target saddle at ``self.gamma``: directly (from ``start`` = (psi, gap Hessian), a warm start,
         or else the cold start), and if that fails by continuation in :math:`r = \\gamma/(\\lambda_0+\\gamma)`
-        from known solutions (``anchor`` = (r, theta), a nearby fit; then gamma = inf, solved in closed form, for
-        r >= 1/2, or gamma = 0, the single network, for r < 1/2; then the other one)."""
+        from known solutions (``anchor`` = (r, psi), a nearby fit; then gamma = inf, solved in closed form, for
+        r >= 1/2, or gamma = 0, the single network, for r < 1/2; then the other one). Points are in the gap
+        coordinates psi = (Q_t - Q_tt, Q_tt, Q_st).
+
+        The kernels are used as they are unless the direct solve fails and :math:`K_{tt}` has eigenvalues at its
+        rounding level (:meth:`~tflmini.transfer_action.TransferKernels.on_range`): then every further attempt
+        works on the range of :math:`K_{tt}`, where the action differs by a constant only (the choice is made
+        once per fit)."""
         p = self._checked_params()
         src, gamma = self.source_, p["gamma"]
+        form = {"on_range": False}
 
         def kernels(g):
             return transfer_kernels(src.X, Xt, src.spectrum, src.Q_s, g, p["temperature"], p["lambda0"], p["activation"])
 
+        def solved_form(tk):
+            """(kernels, labels) the solver works with: the target's, or their restriction to the range of K_tt."""
+            reduced = tk.on_range(yt) if form["on_range"] else None
+            return (tk, yt) if reduced is None else reduced
+
         def solve(g, start, hessian=None, **kw):
             tk = kernels(g)
-            theta, info = solve_transfer_saddle(tk, yt, src.Q_s, p["n_hidden"], p["temperature"], p["lambda1"],
-                                                start=start, hessian=hessian, **kw)
-            return tk, theta, info
+            tk_s, y_s = solved_form(tk)
+            psi, info = solve_transfer_saddle(tk_s, y_s, src.Q_s, p["n_hidden"], p["temperature"], p["lambda1"],
+                                              start=start, hessian=hessian, **kw)
+            return (tk, tk_s, y_s), psi, info
 
-        solve.kernels, solve.temperature = kernels, p["temperature"]
+        solve.kernels, solve.solved_form, solve.temperature = kernels, solved_form, p["temperature"]
 
         try:
-            tk, theta, info = solve(gamma, None if start is None else start[0], None if start is None else start[1],
-                                    max_iter=40)
+            tks, psi, info = solve(gamma, None if start is None else start[0], None if start is None else start[1],
+                                   max_iter=40)
+            if _null_space_matters(tks[0], psi, p["temperature"]) and tks[0].on_range(yt) is not None:
+                # converged, but rounding in the null space of K_tt decides D^{-1} there: redo on the range
+                form["on_range"] = True
+                tks, psi, info = solve(gamma, psi, info["gap_hessian"], max_iter=40)
         except ConvergenceError as first_error:
             errors = [f"direct solve: {first_error}"]
             result = None
-            if start is not None:  # a warm start from far away can fail where a cold start succeeds
+            if kernels(gamma).on_range(yt) is not None:  # K_tt is numerically rank deficient: drop its null space
+                form["on_range"] = True
+                errors[0] += " (on the full kernels; then on the range of K_tt)"
+            if start is not None or form["on_range"]:  # a warm start from far away can fail where a cold one works
                 try:
                     result = solve(gamma, None, max_iter=40)
                 except ConvergenceError as err:
                     errors.append(f"cold start: {err}")
             if result is None:
                 result = self._continuation(solve, p, Xt, yt, anchor, errors)
-            tk, theta, info = result
-        Q_t, Q_tt, Q_st = (float(v) for v in theta)
+            tks, psi, info = result
+        tk, tk_s, y_s = tks
+        Q_t, Q_tt, Q_st = (float(v) for v in order_parameters_of(psi))
         self.order_parameters_ = {"Q_s": float(src.Q_s), "Q_t": Q_t, "Q_st": Q_st, "Q_tt": Q_tt}
         self.weight_statistics_ = tk.stats
-        self.solver_info_ = {"source": src.info, "target": info}
+        self.solver_info_ = {"source": src.info, "target": dict(info, kernels="on the range of K_tt" if
+                                                                 tk_s.basis is not None else "full")}
         self.X_target_, self.y_target_ = Xt, yt
         self.n_features_in_ = Xt.shape[1]
-        self._tk = tk
-        D = Q_t * tk.K_tt - Q_tt * tk.K_x
-        D[np.diag_indices_from(D)] += p["temperature"]
-        self._D_chol = sla.cho_factor(D)
+        self._tk, self._solved, self._gap = tk, (tk_s, y_s), np.asarray(psi, dtype=np.float64)
+        self._D = GapFactor(psi, tk_s, p["temperature"])  # D^{-1} of the predictor
         self._y_tilde = yt - Q_st * tk.r
-        self._e = sla.cho_solve(self._D_chol, self._y_tilde)
-        self._source_weights = src.spectrum.solve(src.Q_s, p["temperature"], src.y)  # G_ss^{-1} y_s
+        self._e = self._D.solve(self._y_tilde)
+        # G_ss^{-1} y_s, paired with source kernel columns k_s only: on the range of K_ss
+        self._source_weights = src.spectrum.solve_on_range(src.Q_s, p["temperature"], src.y)
         return self
 
     def _continuation(self, solve, p, Xt, yt, anchor, errors):
         """Continuation of the stationary point in r = gamma/(lambda0 + gamma) (the weight statistics are
         polynomials in r, so the saddle varies smoothly along it) from known solutions to ``p["gamma"]``, with
-        adaptive steps and a secant predictor. Returns (tk, theta, info) or raises: a
+        adaptive steps and a secant predictor. Returns (tk, psi, info) or raises: a
         :class:`NoStationaryPointError` if the branch of stationary points leaves the admissible region, turns
         back (a fold) or loses a positive-definite D before the requested coupling, else a
         :class:`ConvergenceError`."""
@@ -179,49 +207,50 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
 
         def anchor_at(r):
             g = gamma_of(r)
-            tk = transfer_kernels(src.X, Xt, src.spectrum, src.Q_s, g, p["temperature"], lam0,
-                                  p["activation"])
             if r >= 1.0:
-                theta, info = solve_frozen_saddle(tk, yt, src.Q_s, p["n_hidden"], p["temperature"], p["lambda1"])
+                tk = solve.kernels(g)
+                tk_s, y_s = solve.solved_form(tk)
+                psi, info = solve_frozen_saddle(tk_s, y_s, src.Q_s, p["n_hidden"], p["temperature"], p["lambda1"])
                 if not info["relative_residual"] <= FLOOR_TOL:  # polish the closed form
                     try:
-                        theta, info = solve_transfer_saddle(tk, yt, src.Q_s, p["n_hidden"], p["temperature"],
-                                                            p["lambda1"], start=theta)
+                        psi, info = solve_transfer_saddle(tk_s, y_s, src.Q_s, p["n_hidden"], p["temperature"],
+                                                          p["lambda1"], start=psi)
                     except ConvergenceError:
                         if not info["relative_residual"] <= 1e-6:
                             raise ConvergenceError(
-                                f"the closed-form stationary point at gamma = inf, {theta}, has a relative residual "
-                                f"{info['relative_residual']:.3g} (rounding in an ill-conditioned D)") from None
+                                f"the closed-form stationary point at gamma = inf, {psi} (Delta, Q_tt, Q_st), has a "
+                                f"relative residual {info['relative_residual']:.3g} (rounding in an ill-conditioned "
+                                "D)") from None
                         info = dict(info, floor=True, method=info["method"] + " (at its rounding floor)")
-                return tk, theta, info
+                return (tk, tk_s, y_s), psi, info
             return solve(g, None)
 
         anchors = [] if anchor is None else [("the previous fit", anchor[0], anchor[1], None)]
         ends = [("gamma = inf", 1.0), ("gamma = 0", 0.0)]
         anchors += [(n, r, None, None) for n, r in (ends if r_target >= 0.5 else ends[::-1])]
         verdicts = []
-        for name, r0, theta0, info0 in anchors:
+        for name, r0, psi0, info0 in anchors:
             try:
-                if theta0 is None:
+                if psi0 is None:
                     try:
-                        tk0, theta0, info0 = anchor_at(r0)
+                        tk0, psi0, info0 = anchor_at(r0)
                     except np.linalg.LinAlgError as err:
                         raise ConvergenceError(f"linear algebra failed: {err}") from None
                     if r0 == r_target:
-                        return tk0, theta0, dict(info0, method=info0["method"] + ", after the direct solve failed")
+                        return tk0, psi0, dict(info0, method=info0["method"] + ", after the direct solve failed")
             except ConvergenceError as err:
                 errors.append(f"anchor {name}: {err}")
                 continue
             try:
-                tk, theta, info, steps = self._path(solve, src.Q_s, r0, theta0, r_target, gamma_of,
-                                                    None if info0 is None else info0.get("hessian"))
+                tk, psi, info, steps = self._path(solve, src.Q_s, r0, psi0, r_target, gamma_of,
+                                                    None if info0 is None else info0.get("gap_hessian"))
             except NoStationaryPointError as err:
                 verdicts.append(f"from {name}: {err}")
                 continue
             except ConvergenceError as err:
                 errors.append(f"continuation from {name}: {err}")
                 continue
-            return tk, theta, dict(info, method=info["method"] + f", after continuation in r = gamma/(lambda0+gamma) "
+            return tk, psi, dict(info, method=info["method"] + f", after continuation in r = gamma/(lambda0+gamma) "
                                    f"from {name} ({steps} steps)")
         if verdicts:
             raise NoStationaryPointError(
@@ -231,11 +260,11 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         raise ConvergenceError("transfer saddle not converged: " + "; ".join(errors))
 
     @staticmethod
-    def _path(solve, Q_s, r0, theta0, r1, gamma_of, hessian=None, min_step=1e-9, max_steps=400):
-        """Follow the stationary point from (r0, theta0) to r1: adaptive steps in r (doubled after a success,
+    def _path(solve, Q_s, r0, psi0, r1, gamma_of, hessian=None, min_step=1e-9, max_steps=400):
+        """Follow the stationary point from (r0, psi0) to r1: adaptive steps in r (doubled after a success,
         divided by 4 after a failure), secant predictor, Broyden/Newton corrector. Returns
-        (tk, theta, info, steps)."""
-        r, th, prev, step, steps, fail = r0, np.asarray(theta0, dtype=float), None, r1 - r0, 0, None
+        (tk, psi, info, steps)."""
+        r, th, prev, step, steps, fail = r0, np.asarray(psi0, dtype=float), None, r1 - r0, 0, None
         for _ in range(max_steps):
             r_new = r1 if abs(r1 - r) <= abs(step) else r + step
             guess = th
@@ -252,7 +281,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
                 ok, fail = False, ("stall", r_new, str(err))
             if ok:
                 steps += 1
-                prev, r, th, hessian = (r, th), r_new, th_new, info["hessian"]
+                prev, r, th, hessian = (r, th), r_new, th_new, info["gap_hessian"]
                 if r == r1:
                     return tk, th, info, steps
                 step *= 2.0
@@ -264,12 +293,13 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
             raise ConvergenceError(f"continuation from gamma = {gamma_of(r0):g} to {gamma_of(r1):g} took more than "
                                    f"{max_steps} steps (reached gamma = {gamma_of(r):.6g})")
         where = f"gamma = {gamma_of(r):.6g} (r = {r:.9f})"
-        Q_t, Q_tt, Q_st = th
+        delta, Q_tt, Q_st = th
+        Q_t = delta + Q_tt
         tk = solve.kernels(gamma_of(r)) if hasattr(solve, "kernels") else None
         temp = solve.temperature
         kappa = (Q_t * np.abs(tk.K_tt).sum(axis=1).max() + temp) / temp if tk is not None else 1.0
         if kappa * np.finfo(float).eps > 1e-4 or r1 >= 1.0:
-            # beyond double precision (D = Q_t K_tt - Q_tt K_x + T I cannot be inverted to a useful accuracy), or
+            # beyond double precision (D = Delta K_tt + Q_tt K_d + T I cannot be inverted to a useful accuracy), or
             # gamma = inf, where a stationary point always exists (solve_frozen_saddle): no verdict on existence
             raise ConvergenceError(
                 f"continuation from gamma = {gamma_of(r0):g} stalled at {where}; D has a condition number of about "
@@ -284,7 +314,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         # diagnose the last point of the branch: a fold (singular Hessian) or a boundary approached
         tk, _, info = solve(gamma_of(r), th, None, max_iter=5, require_admissible=False)
         eig = np.abs(np.asarray(info["hessian_eigenvalues"]))
-        m_rel, d_rel = (Q_tt - Q_st**2 / Q_s) / Q_t, (Q_t - Q_tt) / Q_t
+        m_rel, d_rel = (Q_tt - Q_st**2 / Q_s) / Q_t, delta / Q_t
         if r != r0 and eig.min() <= 1e-10 * eig.max():
             raise NoStationaryPointError(
                 f"continued from gamma = {gamma_of(r0):g}, the branch of stationary points turns back (a fold: the "
@@ -305,17 +335,17 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         target-sized solve: the fast path of a slider); the result equals a fresh ``fit`` to solver precision."""
         self._check_fitted()
         new = clone(self).set_params(gamma=gamma)
-        op = self.order_parameters_
-        theta = np.array([op["Q_t"], op["Q_tt"], op["Q_st"]])
-        start = (self._predicted_start(theta, float(gamma)), self.solver_info_["target"]["hessian"])
-        if np.isinf(float(gamma)) != np.isinf(float(self.gamma)) or start[1] is None:
+        psi = self._gap
+        start = (self._predicted_start(psi, float(gamma)), self.solver_info_["target"]["gap_hessian"])
+        if (np.isinf(float(gamma)) != np.isinf(float(self.gamma)) or start[1] is None
+                or self._solved[0].basis is not None):  # a fit on the range of K_tt starts afresh
             start = None
         new.source_ = self.source_
         # a warm start from far away can fail where a cold start succeeds (tried next), and continuation from
         # this fit (the anchor) or from the ends of the coupling range after that
         new._fit_target(self.X_target_, self.y_target_, start=start,
-                        anchor=(self._coupling_fraction(float(self.gamma)), theta))
-        new._previous_solution = (self._coupling_fraction(float(self.gamma)), theta)
+                        anchor=(self._coupling_fraction(float(self.gamma)), psi))
+        new._previous_solution = (self._coupling_fraction(float(self.gamma)), psi)
         return new
 
     def _coupling_fraction(self, gamma):
@@ -323,19 +353,19 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         the saddle point) vary smoothly from scratch to frozen features."""
         return 1.0 if np.isinf(gamma) else gamma / (self.lambda0 + gamma)
 
-    def _predicted_start(self, theta, gamma):
+    def _predicted_start(self, psi, gamma):
         """Warm start for ``gamma``: the saddle of this fit, moved along the secant through the previous fit
         of a chain of :meth:`with_gamma` calls (a slider or a curve), when that is a short extrapolation
         that stays in the physical region."""
         prev = getattr(self, "_previous_solution", None)
         if prev is None or np.isinf(gamma):
-            return theta
-        r_prev, theta_prev = prev
+            return psi
+        r_prev, psi_prev = prev
         r, r_new = self._coupling_fraction(float(self.gamma)), self._coupling_fraction(gamma)
         if abs(r - r_prev) < 1e-12 or abs(r_new - r) > 2.0 * abs(r - r_prev):
-            return theta
-        guess = theta + (theta - theta_prev) * (r_new - r) / (r - r_prev)
-        return guess if _admissible(guess, self.order_parameters_["Q_s"]) else theta
+            return psi
+        guess = psi + (psi - psi_prev) * (r_new - r) / (r - r_prev)
+        return guess if _admissible(guess, self.order_parameters_["Q_s"]) else psi
 
     def _check_fitted(self):
         if not hasattr(self, "order_parameters_"):
@@ -361,11 +391,13 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         p = self._checked_params()
         X = check_matrix(X, "X")
         check_same_dim(X, self.n_features_in_)
-        st, act, op = self.weight_statistics_, p["activation"], self.order_parameters_
+        st, act = self.weight_statistics_, p["activation"]
         k_s = nngp_kernel(self.source_.X, X, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=act)
         k_t = nngp_kernel(self.X_target_, X, var1=st["c_tt"], activation=act)
-        k_x = nngp_kernel(self.X_target_, X, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"], activation=act)
-        return X, k_s, k_x, op["Q_t"] * k_t - op["Q_tt"] * k_x
+        k_x = k_t.copy() if np.isinf(float(p["gamma"])) else nngp_kernel(
+            self.X_target_, X, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"], activation=act)
+        delta, Q_tt, _ = self._gap
+        return X, k_s, k_x, delta * k_t + Q_tt * (k_t - k_x)  # = Q_t k_t - Q_tt k_x
 
     def predictor_parts(self, X):
         r"""The predictor split by its dependence on :math:`Q_{st}` (book proposition ``ch06-prop-split``).
@@ -388,9 +420,9 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         st, act, T = self.weight_statistics_, p["activation"], p["temperature"]
         op, src, tk = self.order_parameters_, self.source_, self._tk
         Q_t, Q_tt = op["Q_t"], op["Q_tt"]
-        Z = sla.cho_solve(self._D_chol, d)  # D^{-1} d
+        Z = self._D.solve(d)  # D^{-1} d
         k_res = k_s - tk.K_st @ Z  # the residual source-target kernel
-        Gi_k = src.spectrum.solve(src.Q_s, T, k_res)
+        Gi_k = src.spectrum.solve_on_range(src.Q_s, T, k_res)
         c_xx = np.einsum("ij,ij->i", X, X) / X.shape[1]  # C(x, x)
         k_xx = act.kernel(st["c_tt"] * c_xx, st["c_tt"] * c_xx, st["c_x"] * c_xx)  # K_x(x, x)
         zkx = np.einsum("pm,pm->m", Z, k_x)
@@ -489,10 +521,10 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         solver's own, possibly secant, approximation)."""
         self._check_fitted()
         p = self._checked_params()
-        op = self.order_parameters_
-        theta = np.array([op["Q_t"], op["Q_tt"], op["Q_st"]])
-        return transfer_action(theta, self._tk, self.y_target_, op["Q_s"], p["n_hidden"], p["temperature"],
-                               p["lambda1"], order=2)[2]
+        tk_s, y_s = self._solved
+        H = gap_action(self._gap, tk_s, y_s, self.order_parameters_["Q_s"], p["n_hidden"], p["temperature"],
+                       p["lambda1"], order=2)[2]
+        return GAP.T @ H @ GAP
 
     def action(self, Q_t=None, Q_tt=None, Q_st=None):
         r"""The action :math:`\phi(Q_t, Q_{tt}, Q_{st})` of book Eq. ``ch06-phi``; arguments left out take their saddle-point values
@@ -505,7 +537,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         out = np.empty(args[0].shape)
         for idx in np.ndindex(out.shape):
             theta = np.array([a[idx] for a in args])
-            if not _admissible(theta, op["Q_s"]):
+            if not _admissible(gap_coordinates(theta), op["Q_s"]):
                 raise ValueError(f"the action needs Q_t > 0, Q_t > Q_tt and Q_tt >= Q_st^2/Q_s, got (Q_t, Q_tt, Q_st) = {tuple(theta)}")
             out[idx] = transfer_action(theta, self._tk, self.y_target_, op["Q_s"], p["n_hidden"], p["temperature"],
                                        p["lambda1"])
@@ -526,6 +558,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         op = self.order_parameters_
         rng = np.random.default_rng(seed)
         found = [np.array([op["Q_t"], op["Q_tt"], op["Q_st"]])]
+        tk_s, y_s = self._solved
         if np.isinf(p["n_hidden"]):
             return np.array(found)
         for _ in range(n_starts):
@@ -533,8 +566,9 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
             q_tt = q_t * rng.uniform(0.0, 0.9)
             q_st = rng.uniform(-0.95, 0.95) * np.sqrt(op["Q_s"] * q_tt)
             try:
-                theta, _ = solve_transfer_saddle(self._tk, self.y_target_, op["Q_s"], p["n_hidden"], p["temperature"],
-                                                 p["lambda1"], start=(q_t, q_tt, q_st), tol=tol)
+                _, info = solve_transfer_saddle(tk_s, y_s, op["Q_s"], p["n_hidden"], p["temperature"], p["lambda1"],
+                                                start=gap_coordinates((q_t, q_tt, q_st)), tol=tol)
+                theta = info["theta"]
             except ConvergenceError:
                 continue
             if all(np.max(np.abs(theta - f) / np.maximum(np.abs(f), 1e-3)) > 1e-6 for f in found):
