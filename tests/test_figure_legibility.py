@@ -187,6 +187,10 @@ def test_phone_figures_scroll_inside_the_screen(phone, page):
             if width_panel.count():
                 width_panel.first.scroll_into_view_if_needed()
                 tab.screenshot(path=str(SCREENSHOT_DIR / "phone-ch07-width-panel.png"))
+            figure = tab.locator("figure").filter(has=tab.locator('img[src*="_images/"]'))
+            if figure.count():
+                figure.first.scroll_into_view_if_needed()
+                tab.screenshot(path=str(SCREENSHOT_DIR / "phone-ch07-figure.png"))
     finally:
         tab.close()
     problems = []
