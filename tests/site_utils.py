@@ -304,13 +304,6 @@ class ParsedPage:
     panel_sliders: int = 0  # their range inputs
     scripts: list[str] = field(default_factory=list)  # src of every <script src=...>
 
-    def widget_models(self) -> list[str]:
-        """Model names (``SelectionSliderModel``, ``StackModel``...) of the embedded widget state."""
-        if not self.widget_state.strip():
-            return []
-        state = json.loads(self.widget_state).get("state", {})
-        return [str(model.get("model_name", "")) for model in state.values()]
-
 
 class _PageParser(HTMLParser):
     def __init__(self) -> None:
