@@ -5,6 +5,8 @@
 3. ipywidgets' HTML manager with MathJax 3 (see below).
 4. The notebook download of a page holds its outputs also when they come from the jupyter-cache
    (``_executed_download``).
+5. Static slider panels as plain HTML, with no widget manager (``_panels_as_html``,
+   ``_drop_unused_widget_scripts``, ``book/_static/tflmini-panels.js``).
 
 1. Launch notebooks
 -------------------
@@ -42,6 +44,15 @@ threw "Cannot read properties of undefined (reading 'Queue')" on the static page
 gives MathJax 3 that one call, mapped to ``MathJax.typesetPromise([element])``, after turning the
 ``$...$`` / ``$$...$$`` delimiters of widget descriptions (as in Jupyter) into ``\\(...\\)`` /
 ``\\[...\\]``, the only ones the book's MathJax configuration knows.
+
+5. Static slider panels without a widget manager
+------------------------------------------------
+A static panel (``tflmini.widgets.panel.Panel``) displays both an ipywidgets view and, as ``text/html``,
+the same panel as plain HTML (a native range input per slider, the default frame as an image, all frames
+inline). Jupyter, Binder and Colab show the widget; the website ranks ``text/html`` first and shows the
+HTML panel, which ``tflmini-panels.js`` (book/_static) brings to life. A page left without any widget view
+then no longer loads require.js, the HTML manager and the embedded widget state: the panels appear as soon
+as the page is parsed instead of seconds later (benchmarks/bench_first_widget.py).
 """
 
 from __future__ import annotations
@@ -221,7 +232,44 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     scripts[:] = unique
 
 
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+PANEL_JS = "tflmini-panels.js"  # book/_static: the static slider panels without a widget manager
+
+
+def _panels_as_html(app, config) -> None:
+    """Rank ``text/html`` above the widget view for the HTML builders: a static panel's first output carries
+    both (``Panel._repr_mimebundle_``), and the website shows the plain HTML one (Jupyter keeps the widget)."""
+    overrides = list(config.nb_mime_priority_overrides or [])
+    for builder in ("html", "dirhtml", "singlehtml"):
+        overrides.append((builder, "text/html", 5))
+    config.nb_mime_priority_overrides = overrides
+
+
+def _drop_unused_widget_scripts(app, pagename, templatename, context, doctree) -> None:
+    """A page whose widgets are all shown as plain HTML (static panels) loses the ipywidgets state and the
+    widget manager myst-nb adds for any executed notebook that created widgets: with them, every slider
+    panel waited for require.js, the HTML manager and the whole widget state (every frame, a second time)
+    before it appeared."""
+    scripts = context.get("script_files")
+    if not isinstance(scripts, list) or WIDGET_VIEW_MIME in (context.get("body") or ""):
+        return
+    manager = {posixpath.basename(str(path)) for path in (app.config.nb_ipywidgets_js or {})}
+
+    def widget_script(script) -> bool:
+        attributes = getattr(script, "attributes", {}) or {}
+        name = posixpath.basename(str(getattr(script, "filename", script) or ""))
+        return attributes.get("type") == WIDGET_STATE_MIME or (bool(name) and name in manager)
+
+    scripts[:] = [s for s in scripts if not widget_script(s)]
+
+
 def setup(app):
+    app.connect("config-inited", _panels_as_html)
+    app.connect("html-page-context", _drop_unused_widget_scripts, priority=940)
+    # A plain (blocking) script in the head, a few hundred bytes: defined before any panel is parsed, so that
+    # each panel's inline script sets it up at once (async, it sometimes ran seconds after the panel showed).
+    app.add_js_file(PANEL_JS)
     # After sphinx-book-theme's add_launch_buttons (priority 501).
     app.connect("html-page-context", _rewrite_launch_links, priority=900)
     app.connect("html-page-context", _dedupe_scripts, priority=950)

@@ -13,7 +13,9 @@ Sections (``--only`` / ``--skip``, comma-separated):
                skipped with a message without the environment /work/bench-venv or $DEEPBAYS_PYTHON);
 - ``panels``   slider latency of every ``*_panel`` of tflmini.widgets (single, transfer, digits)
                (bench_panels.py; run with an interpreter that has ipywidgets, the project's .venv if needed);
-- ``book``     the book build from a clean copy (bench_book.py; full runs only unless ``--book``).
+- ``book``     the book build from a clean copy (bench_book.py; full runs only unless ``--book``);
+- ``site``     time to the first slider panel of the built site _build/html in Chromium, ch02/ch04/ch07/ch08
+               (bench_first_widget.py; skipped with a message without a built site or Chromium).
 
 These are measurements, not tests: medians of repeated runs, and ratios of quantities measured in the
 same run (interleaved), so that the machine's load affects both sides of a ratio alike. With
@@ -39,7 +41,7 @@ sys.path.insert(0, str(HERE))
 
 from _common import ROOT, loadavg, log, machine_info, set_thread_env, write_json  # noqa: E402 (no numpy yet)
 
-SECTIONS = ("theory", "transfer_map", "deepbays", "panels", "book")
+SECTIONS = ("theory", "transfer_map", "deepbays", "panels", "book", "site")
 DEFAULT_OUT = ROOT / "data" / "benchmarks.json"
 
 
@@ -90,6 +92,30 @@ def run_panels(quick, threads):
             return {"skipped": msg}
         res = json.loads(out.read_text())
     res["python"] = str(py)
+    return res
+
+
+def run_site(repeat):
+    html = ROOT / "_build" / "html"
+    if not (html / "index.html").is_file():
+        msg = f"site benchmark skipped: no built site in {html} (make book)"
+        log(msg)
+        return {"skipped": msg}
+    import bench_first_widget  # (puts tests/ on sys.path for site_utils)
+    from site_utils import chromium_problem
+
+    problem = chromium_problem()
+    if problem:
+        msg = f"site benchmark skipped: {problem}"
+        log(msg)
+        return {"skipped": msg}
+    try:
+        res = bench_first_widget.run(html, repeat=max(3, min(repeat, 5)))
+    except Exception as exc:  # noqa: BLE001 (a measurement: report and go on)
+        msg = f"site benchmark failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        log(msg)
+        return {"skipped": msg}
+    bench_first_widget.report(res)
     return res
 
 
@@ -205,6 +231,8 @@ def main(argv=None):
             import bench_book
 
             results["book"] = bench_book.run(threads=args.threads)
+        elif sec == "site":
+            results["site"] = run_site(args.repeat)
         results["section_seconds"][sec] = time.time() - t0
         results["section_load"][sec] = {"before": before, "after": loadavg()}
         log(f"== {sec}: {results['section_seconds'][sec]:.0f} s; load average after "

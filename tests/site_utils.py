@@ -250,14 +250,19 @@ def stale_pages(html_dir: Path) -> list[str]:
     return [p for p in html_files(html_dir) if p not in current]
 
 
-# ipywidgets slider models: IntSlider, FloatSlider, FloatLogSlider, SelectionSlider (+ range variants).
-SLIDER_MODEL_RE = re.compile(r"^[A-Za-z]*Slider(Model)?$")
-
-
 def slider_pages(html_dir: Path) -> list[str]:
-    """Pages of the build whose embedded widget state holds a slider (static panels)."""
-    return [p for p in built_pages(html_dir)
-            if any(SLIDER_MODEL_RE.match(m) for m in parse_page(html_dir / p).widget_models())]
+    """Pages of the build that show static slider panels (``tflmini.widgets.panel.Panel.static_html``: plain
+    HTML, a range input per slider, switched by ``_static/tflmini-panels.js``)."""
+    return [p for p in built_pages(html_dir) if parse_page(html_dir / p).panel_sliders]
+
+
+# The static panel as the website shows it (Panel.static_html): one element per slider holding its name, its
+# range input and its read-only readout, inside the panel; the panel's figure.
+PANEL_SELECTOR = ".tflmini-panel"
+SLIDER_SELECTOR = ".tflmini-slider"
+SLIDER_NAME_SELECTOR = ".tflmini-slider-name"
+SLIDER_INPUT_SELECTOR = "input[type=range]"
+READOUT_SELECTOR = ".tflmini-readout"
 
 
 def docname_to_page(docname: str) -> str:
@@ -295,13 +300,9 @@ class ParsedPage:
     refresh_target: str | None = None  # <meta http-equiv="refresh" content="0; url=...">
     widget_views: int = 0  # embedded ipywidgets views (script type=...widget-view+json)
     widget_state: str = ""  # the page's embedded ipywidgets state (JSON text), if any
-
-    def widget_models(self) -> list[str]:
-        """Model names (``SelectionSliderModel``, ``StackModel``...) of the embedded widget state."""
-        if not self.widget_state.strip():
-            return []
-        state = json.loads(self.widget_state).get("state", {})
-        return [str(model.get("model_name", "")) for model in state.values()]
+    panels: int = 0  # static slider panels (div.tflmini-panel)
+    panel_sliders: int = 0  # their range inputs
+    scripts: list[str] = field(default_factory=list)  # src of every <script src=...>
 
 
 class _PageParser(HTMLParser):
@@ -310,6 +311,7 @@ class _PageParser(HTMLParser):
         self.page = ParsedPage()
         self._in_a = 0
         self._in_widget_state = False
+        self._panel_depth = 0  # > 0 inside a div.tflmini-panel (counts its open divs)
         self._xref_depth = 0  # > 0 inside an unresolved cross-reference (its text is collected)
         self._xref_text = ""
 
@@ -337,9 +339,18 @@ class _PageParser(HTMLParser):
                 self.page.refs.append(Ref(tag, "content", self.page.refresh_target, False, line))
         elif tag == "script" and attrs.get("type") == "application/vnd.jupyter.widget-view+json":
             self.page.widget_views += 1
+        elif tag == "input" and attrs.get("type") == "range" and self._panel_depth:
+            self.page.panel_sliders += 1
         elif tag == "script" and attrs.get("type") == "application/vnd.jupyter.widget-state+json":
             self._in_widget_state = True
+        if tag == "script" and attrs.get("src"):
+            self.page.scripts.append(attrs["src"])
         classes = attrs.get("class", "").split()
+        if tag == "div" and "tflmini-panel" in classes:
+            self.page.panels += 1
+            self._panel_depth = 1
+        elif tag == "div" and self._panel_depth:
+            self._panel_depth += 1
         # Sphinx renders a cross-reference it could not resolve without its <a>: a span or code of
         # class "xref <domain> <domain>-<role>" (std-ref, std-doc, prf-ref, py-func...).
         if self._xref_depth:
@@ -368,6 +379,8 @@ class _PageParser(HTMLParser):
             self._in_a = max(0, self._in_a - 1)
         elif tag == "script":
             self._in_widget_state = False
+        elif tag == "div" and self._panel_depth:
+            self._panel_depth -= 1
 
 
 @functools.lru_cache(maxsize=None)

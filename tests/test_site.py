@@ -9,15 +9,15 @@ reach no other host):
   error), no request to another host than 127.0.0.1 (no CDN); every ``.math`` element typeset by
   MathJax (an ``mjx-container``, no ``mjx-merror``) and no raw TeX (``$$``, ``\\(``, ``\\[``,
   ``\\begin{``, ``$..\\cmd..$``) left in the visible text; every image loaded (``naturalWidth > 0``);
-  every embedded ipywidgets view rendered; on executable pages, the launch menu with Binder, Colab
+  every embedded ipywidgets view rendered (if any); on executable pages, the launch menu with Binder, Colab
   and Thebe ("Live Code") and the notebook download button.
 * ``test_every_built_page_is_checked``: pages of the build that are not in the list above (orphans)
   get the same checks.
-* ``test_sliders_change_the_figure``: every page whose embedded widget state holds a slider (the
-  static panels: a Stack of precomputed Image frames jslink-ed to a SelectionSlider, rendered by the
-  vendored @jupyter-widgets/html-manager) is found in the build; moving each visible slider with the
-  keyboard (no kernel) changes the figure shown next to it, and moving it back restores it. The
-  book must have at least one such page.
+* ``test_sliders_change_the_figure``: every page with a static slider panel (plain HTML written by
+  ``Panel.static_html``: a range input per slider, precomputed frames switched by
+  ``_static/tflmini-panels.js``, no widget manager) is found in the build; moving each visible slider
+  with the keyboard (no kernel) changes the figure shown next to it, and moving it back restores it.
+  The book must have at least one such page.
 * Screenshots for review in ``_build/screenshots/``: one chapter (full page) and the first slider page
   (full page, plus its panel before and after moving the slider).
 
@@ -48,6 +48,9 @@ from site_utils import (
     IMAGE_DIGESTS_JS,
     ROOT,
     WAIT_MATHJAX_JS,
+    SLIDER_INPUT_SELECTOR,
+    SLIDER_NAME_SELECTOR,
+    SLIDER_SELECTOR,
     SiteServer,
     book_config,
     browser_context,
@@ -135,7 +138,7 @@ FIGURE_JS = """async (slider) => (""" + IMAGE_DIGESTS_JS + """)(
 class SliderResult:
     index: int
     label: str
-    values: list[str] = field(default_factory=list)  # aria-valuenow: before, moved, back
+    values: list[str] = field(default_factory=list)  # the range input's value: before, moved, back
     figures: list[list[str]] = field(default_factory=list)  # image digests: before, moved, back
     problem: str | None = None
 
@@ -253,7 +256,7 @@ class SiteBrowser:
             )
             if page_path == self.chapter_page:
                 result.screenshots.append(self._screenshot(page, page_path))
-            if page.locator(".widget-slider:visible").count():
+            if page.locator(f"{SLIDER_SELECTOR}:visible").count():
                 self._exercise_sliders(page, page_path, result)
             self._wait_quiet(page, inflight)  # requests caused by the checks are recorded too
         except (PlaywrightError, TimeoutError) as exc:
@@ -298,36 +301,37 @@ class SiteBrowser:
         return figure
 
     def _exercise_sliders(self, page, page_path: str, result: PageResult) -> None:
-        sliders = page.locator(".widget-slider:visible")  # (a slider in a hidden tab cannot be moved)
+        sliders = page.locator(f"{SLIDER_SELECTOR}:visible")  # (a slider in a hidden tab cannot be moved)
         shoot = not self.slider_screenshot_taken
         if shoot:
             result.screenshots.append(self._screenshot(page, page_path))
             self.slider_screenshot_taken = True
         for i in range(sliders.count()):
             slider = sliders.nth(i)
-            label = slider.locator(".widget-label").first.inner_text() if slider.locator(".widget-label").count() else ""
+            name = slider.locator(SLIDER_NAME_SELECTOR)
+            label = name.first.inner_text() if name.count() else ""
             item = SliderResult(i, label.strip())
             result.sliders.append(item)
-            handle = slider.locator(".noUi-handle, input[type=range]").first
+            handle = slider.locator(SLIDER_INPUT_SELECTOR).first
             if not handle.count():
                 item.problem = "no keyboard-operable handle in the slider"
                 continue
             slider.scroll_into_view_if_needed()
             before = self._figure(page, slider)
-            value = handle.get_attribute("aria-valuenow") or handle.input_value()
+            value = handle.input_value()
             item.values.append(value)
             item.figures.append(before)
             if not before:
                 item.problem = "no figure (visible image) next to the slider"
                 continue
-            at_max = value == (handle.get_attribute("aria-valuemax") or handle.get_attribute("max"))
+            at_max = value == handle.get_attribute("max")
             forward, backward = ("ArrowLeft", "ArrowRight") if at_max else ("ArrowRight", "ArrowLeft")
             output = slider.locator("xpath=ancestor::*[contains(@class,'cell_output')][1]")
             if shoot and output.count():
                 result.screenshots.append(self._screenshot(page, page_path, "__slider_before", output.first))
             handle.press(forward)
             moved = self._wait_figure(page, slider, lambda f: f and f != before)
-            item.values.append(handle.get_attribute("aria-valuenow") or handle.input_value())
+            item.values.append(handle.input_value())
             item.figures.append(moved)
             if shoot and output.count():
                 result.screenshots.append(self._screenshot(page, page_path, "__slider_after", output.first))
@@ -340,7 +344,7 @@ class SiteBrowser:
                 continue
             handle.press(backward)
             back = self._wait_figure(page, slider, lambda f: f == before)
-            item.values.append(handle.get_attribute("aria-valuenow") or handle.input_value())
+            item.values.append(handle.input_value())
             item.figures.append(back)
             if back != before:
                 item.problem = "moving the slider back did not bring back the first figure"
@@ -390,18 +394,18 @@ def test_every_built_page_is_checked(book_html: Path, site_browser: SiteBrowser)
 
 
 def test_sliders_change_the_figure(book_html: Path, site_browser: SiteBrowser) -> None:
-    """Every page whose embedded widget state has a slider (a static panel: a Stack of precomputed
-    Image frames jslink-ed to the slider) switches its figure in the browser, without a kernel."""
+    """Every page with a static slider panel (plain HTML: a range input per slider, precomputed frames)
+    switches its figure in the browser, without a kernel."""
     pages = slider_pages(book_html)
     assert pages, (
-        "no page of the built site embeds an ipywidgets slider: the book's slider panels must be shown "
-        "as static panels (static=True: a Stack of precomputed Image frames jslink-ed to a SelectionSlider)"
+        "no page of the built site shows a static slider panel: the book's slider panels must be shown as "
+        "static panels (static=True: precomputed frames, written as plain HTML by Panel.static_html)"
     )
     failures = []
     for page in pages:
         result = site_browser.visit(page)
         if not result.sliders:
-            failures.append(f"{page}: its widget state has a slider, but no slider was shown "
+            failures.append(f"{page}: its HTML has a slider panel, but no slider was shown "
                             f"(render problems: {result.render_problems or 'none'})")
         failures += [
             f"{page}: slider #{s.index} {s.label!r}: {s.problem} (values {s.values}, figures {s.figures})"

@@ -1,5 +1,5 @@
 """The panel engine (tflmini.widgets.panel): live redraws with selection and logarithmic sliders, static
-frames in nested Stacks jslinked to their sliders, the three layouts, errors shown instead of raised, and
+frames in nested Stacks jslinked to their sliders and as plain HTML for the website, the three layouts, errors shown instead of raised, and
 the one ``static`` convention shared by every panel function."""
 
 from __future__ import annotations
@@ -215,6 +215,42 @@ def test_static_panel_shows_its_default_frame_without_javascript(monkeypatch):
     shown.clear()
     live._ipython_display_()
     assert len(shown) == 1  # a live panel needs a kernel anyway: the widget only
+
+
+def test_static_panel_is_also_plain_html_for_the_website():
+    """A static panel's first output carries, beside the widget view (Jupyter, Binder, Colab), the panel as
+    plain HTML (the website: no widget manager): every frame in slider order, the default one as the image,
+    a range input per slider at its default index with the value texts, a read-only readout, hidden until an
+    inline script shows it (with JavaScript off only the <noscript> fallback is seen)."""
+    import base64
+    import html
+    import json
+    import re
+
+    controls = {"a": ("slope <a>", (1.0, 2.0, 3.0)), "b": CONTROLS["b"]}
+    panel = Panel(line, controls, {"a": 2.0, "b": 5.0}, static={"a": [1.0, 2.0, 3.0], "b": [0.5, 5.0]},
+                  figsize=(3, 2))
+    page = panel.static_html()
+    bundle = panel._repr_mimebundle_()
+    assert bundle["text/html"] == page and "application/vnd.jupyter.widget-view+json" in bundle
+    assert page.startswith('<div class="tflmini-panel" hidden>')
+    assert page.endswith("(document.currentScript.previousElementSibling);</script>")
+    assert "panel.hidden = false" in page.rsplit("<script>", 1)[1]
+    data = json.loads(re.search(r'<script type="application/json" class="tflmini-panel-frames">(.*?)</script>',
+                                page).group(1))
+    assert data["shape"] == [3, 2]
+    combos = [(a, b) for a in (1.0, 2.0, 3.0) for b in (0.5, 5.0)]  # first slider outermost
+    assert [base64.b64decode(f.split(",", 1)[1]) for f in data["frames"]] == [panel.frame(a=a, b=b) for a, b in combos]
+    default = re.search(r'<img class="tflmini-panel-frame" src="data:image/png;base64,([^"]+)"', page).group(1)
+    assert base64.b64decode(default) == panel.frame()
+    inputs = re.findall(r'<input type="range" min="0" max="(\d+)" step="1" value="(\d+)" aria-valuetext="([^"]*)" '
+                        r'data-labels="([^"]*)">', page)
+    assert [(m, v, t) for m, v, t, _ in inputs] == [("2", "1", "2"), ("1", "1", "5")]
+    assert [json.loads(html.unescape(labels)) for *_, labels in inputs] == [["1", "2", "3"], ["0.5", "5"]]
+    assert re.findall(r'<output class="tflmini-readout"[^>]*>([^<]*)</output>', page) == ["2", "5"]
+    assert "slope &lt;a&gt;" in page and "slope <a>" not in page  # labels are escaped
+    live = Panel(line, CONTROLS, {"a": 2.0, "b": 1.0}, figsize=(3, 2))
+    assert live.static_html() is None and "text/html" not in live._repr_mimebundle_()
 
 
 def test_renormalization_panel_has_a_width_slider():

@@ -12,7 +12,10 @@ two modes, chosen by one argument, with one API (:meth:`Panel.update`, :meth:`Pa
   every combination of those values is drawn in advance into a PNG frame. The frames sit in nested
   :class:`ipywidgets.Stack` widgets, one level per slider (the first slider outermost), whose
   ``selected_index`` is ``jslink``-ed to the slider's ``index``: the browser switches frames with no
-  Python. The other parameters keep their initial values.
+  Python. The other parameters keep their initial values. The same panel is also written as plain HTML
+  (:meth:`Panel.static_html`: range inputs, the frames inline, switched by the website's
+  ``tflmini-panels.js``), which the website shows instead of the widget: it needs no widget manager and
+  appears as soon as the page is parsed. Jupyter, Binder and Colab keep showing the widget.
 
 The readout beside a selection slider is a plain :class:`ipywidgets.Label` (one per value, in a Stack
 ``jslink``-ed to the slider's ``index``), not the slider's own readout: that one is an editable field whose
@@ -36,6 +39,7 @@ import base64
 import html
 import io
 import itertools
+import json
 import time
 import traceback
 from dataclasses import dataclass
@@ -231,6 +235,55 @@ class Panel(widgets.VBox):
         return (f'<noscript><figure class="tflmini-panel-noscript" style="margin:0">'
                 f'<img src="{src}" alt="{alt}" style="max-width:100%;height:auto">'
                 f'<figcaption style="font-size:0.9em">{note}</figcaption></figure></noscript>')
+
+    def static_html(self):
+        """Static mode: the panel as plain HTML for a web page (None in live mode), shown without any widget
+        manager as soon as the page is parsed.
+
+        The default frame is an ``<img>``; each slider is a native ``<input type="range">`` over the indices of
+        its values, inside its ``<label>``, with a read-only ``<output>`` readout; every frame is a data URI in a
+        ``<script type="application/json">`` (inert until used). The website's ``tflmini-panels.js``
+        (``book/_static``) switches the image and the readout when a slider moves (keyboard, mouse, touch). The
+        panel starts ``hidden`` and an inline script shows it, so that with JavaScript off only the
+        :meth:`noscript_html` fallback is seen; that script also sets the panel up at once (``tflmini-panels.js`` is
+        loaded in the page's head; if it comes later, it sets up every panel when it runs)."""
+        if self.stack is None:
+            return None
+        names = list(self.grid)
+
+        def uri(png):
+            return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+        frames = [uri(self.frames[combo]) for combo in itertools.product(*self.grid.values())]
+        sliders = []
+        for name in names:
+            labels = [self._text(name, v) for v in self.grid[name]]
+            index = self.sliders[name].index
+            sliders.append(
+                f'<label class="tflmini-slider"><span class="tflmini-slider-name">'
+                f'{html.escape(self._controls[name][0])}</span>'
+                f'<input type="range" min="0" max="{len(labels) - 1}" step="1" value="{index}" '
+                f'aria-valuetext="{html.escape(labels[index], quote=True)}" '
+                f'data-labels="{html.escape(json.dumps(labels, ensure_ascii=False), quote=True)}">'
+                f'<output class="tflmini-readout" aria-live="polite">{html.escape(labels[index])}</output></label>')
+        where = ", ".join(f"{self._controls[n][0]} = {self._text(n, self.values[n])}" for n in names)
+        data = json.dumps({"shape": [len(self.grid[n]) for n in names], "frames": frames}).replace("</", "<\\/")
+        return (f'<div class="tflmini-panel" hidden>'
+                f'<div class="tflmini-panel-controls">{"".join(sliders)}</div>'
+                f'<div class="tflmini-panel-figure"><img class="tflmini-panel-frame" src="{uri(self.frame())}" '
+                f'alt="{html.escape(f"the panel figure at {where}", quote=True)}"></div>'
+                f'<script type="application/json" class="tflmini-panel-frames">{data}</script></div>'
+                f'<script>(function (panel) {{ panel.hidden = false; if (window.tflminiPanels) {{ '
+                f'window.tflminiPanels.setUp(panel); }} }})(document.currentScript.previousElementSibling);</script>')
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The widget view (what Jupyter, Binder and Colab show); a static panel adds :meth:`static_html` as
+        ``text/html``, the view the website shows instead (``_ext/tflmini_book.py`` ranks it first there)."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        page = self.static_html()
+        if bundle is not None and page is not None:
+            bundle["text/html"] = page
+        return bundle
 
     def _ipython_display_(self):
         """Show the widget; a static panel adds its :meth:`noscript_html` as a second output (myst-nb renders
