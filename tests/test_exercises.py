@@ -359,3 +359,23 @@ def test_every_chapter_has_a_notebook_with_checked_exercises(chapter):
     assert len(set(checked)) >= 3, f"{path.name}: {len(set(checked))} checked exercises, at least 3 expected"
     prefix = "accuracy" if chapter == "accuracy" else chapter[:4]
     assert set(E.exercises(prefix)) <= set(checked), f"{path.name}: exercises of {prefix} not in the notebook"
+
+
+def test_companion_box_describes_the_notebook():
+    """The site's "Companion notebook" box (_ext/tflmini_companion.py) says what each notebook holds: live panels
+    only where the chapter has them, and the number of self-checking exercises."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tflmini_companion", ROOT / "_ext" / "tflmini_companion.py")
+    companion = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(companion)
+    found = companion.companion_notebooks(ROOT)
+    assert set(_toc_chapters()) <= set(found), "a chapter's notebook is not offered by the companion box"
+    for chapter in _toc_chapters():
+        contents = companion.notebook_contents(ROOT / found[chapter])
+        prefix = "accuracy" if chapter == "accuracy" else chapter[:4]
+        assert contents["exercises"] == E.exercises(prefix), chapter
+        box = companion._box(f"book/{chapter}", found[chapter], contents)
+        assert f"has {len(contents['exercises'])} self-checking exercises" in box, box
+        assert ("panels live" in box) == (chapter not in ("ch01_why_transfer", "ch05_franz_parisi", "ch09_beyond",
+                                                          "accuracy")), (chapter, box)
