@@ -222,7 +222,7 @@ def _ch02_tau_probes(setup):
 
 def _ch03_setup():
     X = _rng(31).standard_normal((5, 8))
-    return {"X": X, "lambda0": 2.0}
+    return {"X": X, "lambda0": 2.5}
 
 
 def _ch03_linear_kernel(setup):
