@@ -206,8 +206,7 @@ def _ch02_variance_ratio(setup):
 
 def _ch02_tau(setup, phi):
     # 1 + 2 sum_k rho_k with rho_k = phi**k the autocorrelation of the chain, summed until the terms vanish
-    k = np.arange(1, 20000)
-    return float(1.0 + 2.0 * np.sum(phi ** k))
+    return float(1.0 + 2.0 * np.sum(phi ** np.arange(1, 20000)))
 
 
 def _ch02_tau_one_sided(setup, phi):
@@ -654,14 +653,6 @@ def _acc_within(setup):
 def _acc_within_nan_counted(setup):
     dev, se = setup["dev"], setup["dev_se"]
     return float(np.sum(np.abs(dev) <= 2.0 * se) / dev.size)
-
-
-def _n_hidden(setup):
-    return float(setup["n_hidden"])
-
-
-def _percent(setup):
-    return 100.0
 
 
 # --- the registry -----------------------------------------------------------------------------------------
