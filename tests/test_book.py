@@ -15,7 +15,8 @@ notebooks execute.
     on the ``python3`` kernel of this environment. The same test exists for every book page, marked
     ``on_demand``: it runs only when named explicitly (quick check of one page while writing it),
     ``tests/test_book.py::test_notebook_executes[book/<page>.md]``. ``test_companion_notebook_has_no_outputs``: they
-    are stored without outputs.
+    are stored without outputs. The exercises of a companion notebook ship unanswered: every check cell
+    (``check(<id>, answer)``, :mod:`tflmini.exercises`) must run and report "not answered yet".
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def collect_notebooks(folder: Path = ROOT / "notebooks") -> list[Path]:
 
 
 NOTEBOOKS = collect_notebooks()
+_CHECK_CALL_RE = re.compile(r"^check\(", re.MULTILINE)  # a self-checking exercise (tflmini.exercises.check)
 BOOK_PAGES = executable_docnames()  # executable pages of the table of contents that exist
 # A book page can still be executed on its own, on demand (not in the default run: the build does it):
 #   pytest "tests/test_book.py::test_notebook_executes[book/ch05_franz_parisi.md]"
@@ -196,6 +198,11 @@ def test_notebook_executes(path: Path, python3_kernel: None) -> None:
         client.execute()
     except CellExecutionError as exc:
         pytest.fail(f"{_rel(path)} failed to execute:\n{exc}", pytrace=False)
+    # The self-checking exercises ship unanswered: each check cell runs and says so (it does not raise).
+    for cell in nb.cells:
+        if cell.cell_type == "code" and _CHECK_CALL_RE.search(cell.source):
+            shown = " ".join(str(o.get("data", {}).get("text/plain", "")) + str(o.get("text", "")) for o in cell.outputs)
+            assert "not answered yet" in shown, f"{_rel(path)}: the check cell {cell.source!r} showed {shown!r}"
 
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.suffix == ".ipynb"],
