@@ -88,7 +88,8 @@ def _spring(ax, a, b, *, coils=6, amplitude=0.09, color=_SPRING_COLOR, lw=1.4):
     u = d / length
     n = np.array([-u[1], u[0]])
     t = np.linspace(0.15, 0.85, 2 * coils + 1)
-    offsets = amplitude * np.where(np.arange(t.size) % 2 == 0, 0.0, np.where(np.arange(t.size) % 4 == 1, 1, -1))
+    offsets = amplitude * np.where(np.arange(t.size) % 2 == 0, 1.0, -1.0)
+    offsets[[0, -1]] = 0.0
     pts = [a] + [a + ti * d + oi * n for ti, oi in zip(t, offsets)] + [b]
     pts = np.array(pts)
     ax.plot(pts[:, 0], pts[:, 1], color=color, lw=lw, zorder=2, solid_joinstyle="miter")
@@ -251,14 +252,16 @@ def draw_replicated_system(ax, n_replicas=3, *, fontsize=10.5):
                 color=_TARGET_COLOR)
         _self_loop(ax, reps[-1][2], 0.1, COLORS["Q_t"], "$Q_t$", fontsize=fontsize)
         t_anchor = (x, y_t + h + 0.12)
-        _spring(ax, s_anchor, t_anchor, coils=7, amplitude=0.1)
-        frac = 0.42
-        lx = s_anchor[0] + frac * (t_anchor[0] - s_anchor[0])
-        ly = s_anchor[1] + frac * (t_anchor[1] - s_anchor[1])
-        ha = "right" if x < 0 else "left"
-        dx = -0.22 if x < 0 else 0.22
-        if abs(x) < 1e-9:
-            ha, dx = "left", 0.22
+        _spring(ax, s_anchor, t_anchor, coils=max(6, round(2.5 * np.hypot(x - s_anchor[0], t_anchor[1] - s_anchor[1]))),
+                amplitude=0.1)
+        # the label sits beside the middle of the spring, on the side away from the central replica
+        mx, my = (s_anchor[0] + t_anchor[0]) / 2, (s_anchor[1] + t_anchor[1]) / 2
+        d = np.array([t_anchor[0] - s_anchor[0], t_anchor[1] - s_anchor[1]])
+        normal = np.array([d[1], -d[0]]) / np.hypot(*d)
+        if normal[0] * x < 0 or (abs(x) < 1e-9 and normal[0] < 0):
+            normal = -normal
+        lx, ly = mx + 0.3 * normal[0], my + 0.3 * normal[1]
+        ha, dx = ("left" if normal[0] >= 0 else "right"), 0.0
         ax.text(lx + dx, ly, r"$\gamma$, $Q_{st}$", ha=ha, va="center", fontsize=fontsize, color=COLORS["Q_st"])
     if n_replicas > 2:
         ax.text((xs[-2] + xs[-1] + 0.7) / 2, y_t + h / 2 + 0.4, r"$\cdots$", ha="center", va="center",
