@@ -12,10 +12,13 @@ Module map:
 * :mod:`~tflmini.plots.transfer_maps`: part II, maps of the transfer benefit.
 * :mod:`~tflmini.plots.real_data`: the real-data chapter (scikit-learn digits).
 * :mod:`~tflmini.plots.accuracy`: the accuracy atlas (theory against sampled networks).
+* :mod:`~tflmini.plots.diagrams`: diagrams of the systems studied (a network, its posterior, source and target,
+  the replicated system).
 """
 
-from . import accuracy, gamma_axis, real_data, single, style, transfer, transfer_maps
+from . import accuracy, diagrams, gamma_axis, real_data, single, style, transfer, transfer_maps
 from .accuracy import *  # noqa: F401,F403
+from .diagrams import *  # noqa: F401,F403
 from .gamma_axis import *  # noqa: F401,F403
 from .real_data import *  # noqa: F401,F403
 from .single import *  # noqa: F401,F403
@@ -24,4 +27,4 @@ from .transfer import *  # noqa: F401,F403
 from .transfer_maps import *  # noqa: F401,F403
 
 __all__ = [*style.__all__, *gamma_axis.__all__, *single.__all__, *transfer.__all__, *transfer_maps.__all__,
-           *real_data.__all__, *accuracy.__all__]
+           *real_data.__all__, *accuracy.__all__, *diagrams.__all__]
