@@ -66,7 +66,7 @@ def instructor_toc(toc, root=ROOT):
     return toc
 
 
-def instructor_config(config, cache_path):
+def instructor_config(config, cache_path, root=ROOT):
     """A copy of the book configuration ``config`` (dict) for the instructor edition, executing notebooks into
     the jupyter-cache at ``cache_path`` (shared with the public build, so unchanged pages are not re-run)."""
     if not isinstance(config, dict):
@@ -75,7 +75,12 @@ def instructor_config(config, cache_path):
     config["title"] = str(config.get("title", "")) + EDITION
     config.setdefault("execute", {})["cache"] = str(Path(cache_path).resolve())
     sphinx = config.setdefault("sphinx", {})
-    sphinx.setdefault("local_extensions", {})["tflmini_instructor"] = "_ext/"
+    extensions = sphinx.setdefault("local_extensions", {})
+    extensions["tflmini_instructor"] = "_ext/"
+    # Jupyter Book looks for local extensions next to the configuration file, which is not in the book's folder
+    for name, folder in extensions.items():
+        if not Path(folder).is_absolute():
+            extensions[name] = str(Path(root) / folder)
     return config
 
 
@@ -87,7 +92,7 @@ def write_instructor_files(out, config_file=ROOT / "_config.yml", toc_file=ROOT 
     config = yaml.safe_load(Path(config_file).read_text(encoding="utf-8"))
     toc = yaml.safe_load(Path(toc_file).read_text(encoding="utf-8"))
     paths = out / "_config.yml", out / "_toc.yml"
-    paths[0].write_text(yaml.safe_dump(instructor_config(config, cache_path), sort_keys=False), encoding="utf-8")
+    paths[0].write_text(yaml.safe_dump(instructor_config(config, cache_path, root), sort_keys=False), encoding="utf-8")
     paths[1].write_text(yaml.safe_dump(instructor_toc(toc, root), sort_keys=False), encoding="utf-8")
     return paths
 
