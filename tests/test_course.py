@@ -81,11 +81,13 @@ def test_problem_estimates_reads_heading_and_meta_line():
 
 
 def _brute_force(loads, n_weeks):
-    best = np.inf
+    """Smallest heaviest week, and the smallest sum of squared weeks among the splits that reach it."""
+    splits = []
     for cuts in itertools.combinations(range(1, len(loads)), n_weeks - 1):
         bounds = (0,) + cuts + (len(loads),)
-        best = min(best, max(sum(loads[a:b]) for a, b in zip(bounds[:-1], bounds[1:])))
-    return best
+        splits.append([sum(loads[a:b]) for a, b in zip(bounds[:-1], bounds[1:])])
+    best_max = min(max(s) for s in splits)
+    return best_max, min(sum(w * w for w in s) for s in splits if max(s) <= best_max * (1 + 1e-12))
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -97,11 +99,15 @@ def test_balance_weeks_is_optimal_contiguous_and_complete(seed):
         assert len(weeks) == n_weeks and all(weeks)
         assert [i for w in weeks for i in w] == list(range(len(loads)))
         heaviest = max(sum(loads[i] for i in w) for w in weeks)
-        assert heaviest == pytest.approx(_brute_force(loads, n_weeks))
+        best_max, best_squares = _brute_force(loads, n_weeks)
+        assert heaviest == pytest.approx(best_max)
+        assert sum(sum(loads[i] for i in w)**2 for w in weeks) == pytest.approx(best_squares)
 
 
 def test_balance_weeks_example_and_errors():
     assert balance_weeks([1, 1, 1, 1], 2) == [[0, 1], [2, 3]]
+    # heaviest week 8 in any case; the even split does not leave a one-item first week
+    assert balance_weeks([1, 1, 1, 1, 1, 1, 8], 3) == [[0, 1, 2], [3, 4, 5], [6]]
     with pytest.raises(ValueError, match="n_weeks"):
         balance_weeks([1, 2], 3)
     with pytest.raises(TypeError, match="n_weeks"):

@@ -183,8 +183,8 @@ def balance_weeks(loads, n_weeks):
     non-empty groups so that the heaviest group is as light as possible.
 
     Returns a list of ``n_weeks`` lists of indices into ``loads``. Among the splits with the smallest
-    maximum, the one with the lightest first week, then second week, and so on (leftmost-lightest) is
-    returned, so that the result is deterministic. Dynamic programming, O(n_weeks * len(loads)^2).
+    maximum, the one with the smallest sum of squared week loads (the most even one) is returned; remaining
+    ties go to the lighter earlier weeks. Two dynamic programmes, O(n_weeks * len(loads)^2) each.
     """
     loads = np.asarray(loads, dtype=float)
     if loads.ndim != 1 or loads.size == 0:
@@ -196,22 +196,34 @@ def balance_weeks(loads, n_weeks):
     if n_weeks > n:
         raise ValueError(f"n_weeks must be at most the number of items ({n}), got {n_weeks}")
     prefix = np.concatenate([[0.0], np.cumsum(loads)])
-    # best[k][j]: smallest possible maximum when the last j items are split into k weeks
-    best = np.full((n_weeks + 1, n + 1), np.inf)
-    best[0][0] = 0.0
-    for k in range(1, n_weeks + 1):
-        for j in range(k, n + 1):
-            start = n - j
-            # the first of these k weeks takes items start..start+m-1
-            for m in range(1, j - k + 2):
-                cost = max(prefix[start + m] - prefix[start], best[k - 1][j - m])
-                best[k][j] = min(best[k][j], cost)
-    target, weeks, start = best[n_weeks][n], [], 0
+
+    def week(start, m):
+        return prefix[start + m] - prefix[start]
+
+    def tail_optimum(cost, combine):
+        # best[k][j]: optimum over splits of the last j items into k non-empty weeks
+        best = np.full((n_weeks + 1, n + 1), np.inf)
+        best[0][0] = 0.0
+        for k in range(1, n_weeks + 1):
+            for j in range(k, n + 1):
+                for m in range(1, j - k + 2):
+                    c = cost(week(n - j, m))
+                    if np.isfinite(c):
+                        best[k][j] = min(best[k][j], combine(c, best[k - 1][j - m]))
+        return best
+
+    # 1. the smallest possible heaviest week
+    heaviest = tail_optimum(lambda w: w, max)[n_weeks][n]
+    # 2. the most even split among those: least sum of squares with every week at most that heaviest week
+    bound = heaviest * (1 + 1e-12)
+    squares = tail_optimum(lambda w: w * w if w <= bound else np.inf, lambda a, b: a + b)
+    weeks, start = [], 0
     for k in range(n_weeks, 0, -1):
         remaining = n - start
+        target = squares[k][remaining]
         for m in range(1, remaining - k + 2):
-            week = prefix[start + m] - prefix[start]
-            if week <= target * (1 + 1e-12) and best[k - 1][remaining - m] <= target * (1 + 1e-12):
+            w = week(start, m)
+            if w <= bound and w * w + squares[k - 1][remaining - m] <= target * (1 + 1e-12) + 1e-12:
                 weeks.append(list(range(start, start + m)))
                 start += m
                 break
