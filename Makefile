@@ -48,10 +48,11 @@ export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export MPLBACKEND := Agg
 
-.PHONY: help book test test-all venv venv-test vendor browser live clean distclean
+.PHONY: help book book-instructor test test-all venv venv-test vendor browser live clean distclean
 
 help:
 	@echo "make book      build the Jupyter Book into _build/html (-W: warnings are errors)"
+	@echo "make book-instructor  build the instructor edition (problem-set solutions and rubrics) into $(INSTRUCTOR)/_build/html"
 	@echo "make test      run the test suite (builds the book, executes notebooks)"
 	@echo "make test-all  run the test suite including tests marked slow"
 	@echo "make live      serve the built book on 127.0.0.1:$(LIVE_PORT) with Live Code on a local Jupyter server"
@@ -148,6 +149,20 @@ book: venv vendor
 	@if grep -E '(WARNING|ERROR|CRITICAL):' _build/build.log >/dev/null; then \
 	    echo "make book: the build reported warnings (see above and _build/build.log)" >&2; exit 1; fi
 	@echo "make book: built _build/html/index.html"
+
+# The instructor edition: the book plus the problem-set solutions and rubrics (book/problems/solutions/), which
+# the public build never reads. _ext/tflmini_instructor.py writes its _config.yml and _toc.yml (derived from the
+# book's, sharing the notebook cache of `make book`); the site is $(INSTRUCTOR)/_build/html.
+INSTRUCTOR := _build/instructor
+
+book-instructor: venv vendor
+	mkdir -p $(INSTRUCTOR)
+	$(BIN)/python _ext/tflmini_instructor.py $(INSTRUCTOR)
+	$(BIN)/jupyter-book build --all . -W --keep-going --config $(INSTRUCTOR)/_config.yml --toc $(INSTRUCTOR)/_toc.yml \
+	    --path-output $(INSTRUCTOR) 2>&1 | tee $(INSTRUCTOR)/build.log
+	@if grep -E '(WARNING|ERROR|CRITICAL):' $(INSTRUCTOR)/build.log >/dev/null; then \
+	    echo "make book-instructor: the build reported warnings (see $(INSTRUCTOR)/build.log)" >&2; exit 1; fi
+	@echo "make book-instructor: built $(INSTRUCTOR)/_build/html/index.html"
 
 # The built site on http://127.0.0.1:$(LIVE_PORT)/ plus a token-less Jupyter server on 127.0.0.1:$(JUPYTER_PORT)
 # (only the site's origin may use it), started in this repository: the pages' Live Code (rocket menu)
