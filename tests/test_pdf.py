@@ -195,7 +195,8 @@ def test_every_slider_panel_prints_its_default_frame(pdf: PdfBuild) -> None:
     assert len(cells) >= 6, f"expected the book's slider panels in {pdf.doctree_dir}, found {len(cells)}"
     for page, cell in cells:
         images = list(cell.findall(nodes.image))
-        assert len(images) == 1, f"{page}: a panel output with {len(images)} images"
+        assert len(images) == 1, (f"{page}: a panel output with {len(images)} images (none: was the page's "
+                                  "output cached before panels printed a PNG? remove _build/.jupyter_cache)")
         name = Path(images[0]["uri"]).name
         # Sphinx writes \sphinxincludegraphics{{<stem>}.png}
         assert f"{{{Path(name).stem}}}{Path(name).suffix}" in tex, f"{page}: the frame {name} is not in the PDF's LaTeX"
