@@ -2,8 +2,11 @@
 #
 #   make book   - set up .venv (pinned book deps + `pip install -e .`), fetch the vendored JS
 #                 assets, build the book into _build/html (fails on any Sphinx warning)
+#   make pdf    - install Debian's TeX packages if missing (apt, as root), build the printable book
+#                 _build/latex/tflmini.pdf with Jupyter Book's LaTeX builder (fails on any warning)
 #   make test   - set up .venv (book + test deps), fetch the vendored assets, install the system
-#                 Chromium for the browser tests if missing (apt, as root), run pytest on tests/
+#                 Chromium for the browser tests and TeX for the PDF test if missing (apt, as root),
+#                 run pytest on tests/
 #
 # Everything is idempotent: the venv is only reinstalled when pyproject.toml or
 # requirements/*.txt change, and the npm assets only when their pinned versions change.
@@ -48,11 +51,21 @@ export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export MPLBACKEND := Agg
 
-.PHONY: help book book-instructor test test-all venv venv-test vendor browser live clean distclean
+# TeX for the printable book (make pdf): Debian's packages, installed with apt as the browser is. Jupyter
+# Book's LaTeX builder (sphinx-jupyterbook-latex) runs xelatex through latexmk; the LaTeX packages of
+# Sphinx and of the book's extensions are in texlive-latex-recommended/-extra, the text fonts are GNU
+# FreeFont (Sphinx's xelatex default), the math font Latin Modern Math, the code font DejaVu Sans Mono
+# (its subscripts: Qₛ), see _latex/tflmini.sty.
+TEX_PACKAGES := latexmk texlive-xetex texlive-latex-recommended texlive-latex-extra \
+    texlive-fonts-recommended fonts-freefont-otf fonts-lmodern fonts-dejavu-core
+PDF := _build/latex/tflmini.pdf
+
+.PHONY: help book book-instructor pdf test test-all venv venv-test vendor browser tex live clean distclean
 
 help:
 	@echo "make book      build the Jupyter Book into _build/html (-W: warnings are errors)"
 	@echo "make book-instructor  build the instructor edition (problem-set solutions and rubrics) into $(INSTRUCTOR)/_build/html"
+	@echo "make pdf       build the printable book $(PDF) (installs TeX with apt if missing)"
 	@echo "make test      run the test suite (builds the book, executes notebooks)"
 	@echo "make test-all  run the test suite including tests marked slow"
 	@echo "make live      serve the built book on 127.0.0.1:$(LIVE_PORT) with Live Code on a local Jupyter server"
@@ -139,6 +152,27 @@ browser:
 	fi; \
 	test -x $(CHROMIUM) || { echo "make browser: $(CHROMIUM) still missing after installing chromium" >&2; exit 1; }
 
+# --- TeX for the printable book ------------------------------------------------------------
+
+tex:
+	@missing=$$(for p in $(TEX_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	done | tr '\n' ' '); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make tex: installing $$missing(apt-get)"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then \
+	    echo "make tex: installing $$missing(sudo apt-get)"; \
+	    sudo -n apt-get update && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+	    echo "make tex: the printable book needs Debian's packages: $$missing" >&2; \
+	    echo "  Install them as root:  apt-get update && apt-get install -y --no-install-recommends $(TEX_PACKAGES)" >&2; \
+	    exit 1; \
+	fi; \
+	command -v xelatex >/dev/null && command -v latexmk >/dev/null \
+	    || { echo "make tex: xelatex or latexmk still missing after installing TeX" >&2; exit 1; }
+
 # --- targets ------------------------------------------------------------------------------
 
 book: venv vendor
@@ -164,6 +198,18 @@ book-instructor: venv vendor
 	    echo "make book-instructor: the build reported warnings (see $(INSTRUCTOR)/build.log)" >&2; exit 1; fi
 	@echo "make book-instructor: built $(INSTRUCTOR)/_build/html/index.html"
 
+# The printable book: Sphinx's LaTeX builder (-W: Sphinx warnings fail it), then latexmk/xelatex (errors
+# fail it). LaTeX only warns about references it cannot resolve (printed "??") and characters no font has
+# (printed as nothing), so its log is checked too.
+pdf: venv vendor tex
+	mkdir -p _build
+	$(BIN)/jupyter-book build --all . --builder pdflatex -W --keep-going 2>&1 | tee _build/pdf.log
+	@if grep -E '(WARNING|ERROR|CRITICAL):' _build/pdf.log >/dev/null; then \
+	    echo "make pdf: the build reported warnings (see above and _build/pdf.log)" >&2; exit 1; fi
+	@if grep -E 'There were undefined references|Reference .* undefined|Missing character' $(PDF:.pdf=.log); then \
+	    echo "make pdf: LaTeX left references unresolved or characters out (see $(PDF:.pdf=.log))" >&2; exit 1; fi
+	@test -s $(PDF) && echo "make pdf: built $(PDF)"
+
 # The built site on http://127.0.0.1:$(LIVE_PORT)/ plus a token-less Jupyter server on 127.0.0.1:$(JUPYTER_PORT)
 # (only the site's origin may use it), started in this repository: the pages' Live Code (rocket menu)
 # runs their cells on it, in the page's folder, as the build did. Builds the book first if needed.
@@ -176,9 +222,10 @@ live: venv-test vendor
 	$(BIN)/python _ext/tflmini_live.py --site _build/html --port $(LIVE_PORT) --jupyter-port $(JUPYTER_PORT)
 
 # Without the browser (no chromium, no root to install it) the other tests still run, and the
-# browser tests fail with the same message of what is missing.
+# browser tests fail with the same message of what is missing; likewise TeX and tests/test_pdf.py.
 test: venv-test vendor
 	@$(MAKE) --no-print-directory browser || echo "make test: running the tests anyway; the browser tests will fail" >&2
+	@$(MAKE) --no-print-directory tex || echo "make test: running the tests anyway; the PDF tests will fail" >&2
 	$(BIN)/python -m pytest tests/ $(PYTEST_ARGS) --timeout=$(PYTEST_TIMEOUT)
 
 test-all: PYTEST_ARGS :=

@@ -225,7 +225,8 @@ class Panel(widgets.VBox):
 
     def noscript_html(self):
         """Static mode: HTML showing the default frame as a plain image inside ``<noscript>`` (what a browser
-        with JavaScript off shows in place of the panel); None in live mode."""
+        with JavaScript off shows in place of the panel); None in live mode. :meth:`_ipython_display_` shows
+        it together with the same frame as a PNG, which formats that cannot show HTML (the PDF) use."""
         if self.stack is None:
             return None
         where = ", ".join(f"{self._controls[n][0]} = {self._text(n, self.values[n])}" for n in self.grid)
@@ -286,14 +287,23 @@ class Panel(widgets.VBox):
         return bundle
 
     def _ipython_display_(self):
-        """Show the widget; a static panel adds its :meth:`noscript_html` as a second output (myst-nb renders
-        only one mime type of an output, the widget view, so the image cannot share the widget's output)."""
+        """Show the widget; a static panel adds a second output (myst-nb renders only one mime type of an
+        output, the widget view, so the default frame cannot share the widget's output) carrying the default
+        frame twice: as :meth:`noscript_html` ("text/html", what the website shows) and as the PNG itself
+        ("image/png", what a builder without HTML, the PDF's LaTeX, picks; see ``nb_mime_priority_overrides``
+        in _config.yml)."""
         from IPython.display import HTML, display
 
         display(self._repr_mimebundle_(), raw=True)
         fallback = self.noscript_html()
         if fallback is not None:
-            display(HTML(fallback))
+            png = self.frame()
+
+            class DefaultFrame(HTML):
+                def _repr_png_(self):
+                    return png
+
+            display(DefaultFrame(fallback))
 
     def _draw_figure(self, values):
         fig = self.figure
