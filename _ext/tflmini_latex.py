@@ -181,6 +181,10 @@ class CrossPageExerciseReferences(SphinxPostTransform):
             node.replace_self(new)
 
 
+#: how the web view of a static slider panel (tflmini.widgets.panel.Panel.static_html) begins
+STATIC_PANEL = '<div class="tflmini-panel"'
+
+
 class HtmlOutputsToNodes(SphinxPostTransform):
     """A code cell's HTML output (a raw HTML node in a ``cell_output`` container) becomes paragraphs and
     tables; a widget view is left as it is."""
@@ -193,6 +197,11 @@ class HtmlOutputsToNodes(SphinxPostTransform):
             if "html" not in raw.get("format", "").split() or WIDGET_VIEW in raw.astext():
                 continue
             if not any("cell_output" in p.get("classes", ()) for p in _ancestors(raw)):
+                continue
+            if raw.astext().lstrip().startswith(STATIC_PANEL):
+                # a static slider panel's web view: the PDF prints its default frame from the panel's next
+                # output (the PNG beside the noscript fallback, Panel._ipython_display_)
+                raw.parent.remove(raw)
                 continue
             try:
                 blocks = html_to_nodes(raw.astext())
