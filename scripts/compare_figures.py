@@ -3,8 +3,9 @@
     python scripts/compare_figures.py BEFORE/_build/html AFTER/_build/html [--json PATH]
 
 For every page, collects the figures a reader sees: the images of executed cells (``<img>`` files under
-``_images/``) and every frame of the static slider panels (the PNGs of the ``ImageModel``-s in the page's
-embedded widget state). Each image is decoded to RGB pixels and hashed, so two builds that encode the same
+``_images/``) and every frame of the static slider panels: the frames of their plain-HTML view (the JSON of
+``script.tflmini-panel-frames``, ``Panel.static_html``) or, in builds before that view existed, the PNGs of
+the ``ImageModel``-s in the page's embedded widget state. Each image is decoded to RGB pixels and hashed, so two builds that encode the same
 pixels differently (PNG compression, an alpha channel) still compare equal. A page's figures are compared as
 multisets (the widget state does not keep an order). Prints one line per page and exits with status 1 if
 any page differs. Used to show that a refactoring left every figure of the book unchanged.
@@ -27,6 +28,7 @@ from PIL import Image
 
 _IMG = re.compile(r'<img[^>]+src="([^"]+\.png)"')
 _STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>', re.S)
+_PANEL_FRAMES = re.compile(r'<script type="application/json" class="tflmini-panel-frames">(.*?)</script>', re.S)
 
 
 def pixel_hash(png_bytes):
@@ -44,6 +46,9 @@ def page_figures(page):
         if "_images" in path.parts and path.exists():
             cells[pixel_hash(path.read_bytes())] += 1
     frames = collections.Counter()
+    for block in _PANEL_FRAMES.findall(text):
+        for uri in json.loads(block)["frames"]:
+            frames[pixel_hash(base64.b64decode(uri.split(",", 1)[1]))] += 1
     for block in _STATE.findall(text):
         for model in json.loads(block)["state"].values():
             if model.get("model_name") == "ImageModel":

@@ -54,3 +54,28 @@ def test_one_changed_pixel_is_found(tmp_path):
     rows = {r[1]: r[4] for r in compare_figures.compare(a, b)}
     assert rows == {"cells": 0, "frames": 2}
     assert compare_figures.main([str(a), str(b)]) == 1
+
+
+def test_frames_of_the_plain_html_panels_are_read(tmp_path):
+    """A static panel's web view (Panel.static_html) carries its frames as data URIs in a JSON script: each is
+    counted, and a widget-state build of the same pixels compares equal to it."""
+    from tflmini.widgets.panel import Panel
+
+    def draw(fig, a):
+        fig.add_subplot().plot([0, 1], [0, a])
+
+    panel = Panel(draw, {"a": ("a", (1.0, 2.0, 3.0))}, {"a": 1.0}, static={"a": [1.0, 2.0, 3.0]}, figsize=(3, 2))
+    root = tmp_path / "html"
+    (root / "book").mkdir(parents=True)
+    (root / "book" / "page.html").write_text(panel.static_html())
+    figures = compare_figures.page_figures(root / "book" / "page.html")
+    assert sum(figures["frames"].values()) == 3 and len(figures["frames"]) == 3
+    old = tmp_path / "old"
+    (old / "book").mkdir(parents=True)
+    models = {f"m{i}": {"model_name": "ImageModel", "buffers": [
+        {"path": ["value"], "encoding": "base64", "data": base64.b64encode(panel.frame(a=a)).decode()}]}
+        for i, a in enumerate((1.0, 2.0, 3.0))}
+    state = {"state": models}
+    (old / "book" / "page.html").write_text(
+        f'<script type="application/vnd.jupyter.widget-state+json">{json.dumps(state)}</script>')
+    assert compare_figures.page_figures(old / "book" / "page.html")["frames"] == figures["frames"]

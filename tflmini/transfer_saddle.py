@@ -120,6 +120,8 @@ def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start
                 else:
                     break
                 dth, dg = t * step, nxt[0] - g
+                if not dth @ dth > 0:  # the step underflowed: no secant information, leave it to Newton
+                    break
                 H = H + np.outer(dg - H @ dth, dth) / (dth @ dth)
                 th, g, s = th + dth, nxt[0], nxt[2]
     # exact Newton, from the start (whose gradient and Hessian a cold start has already evaluated)
