@@ -57,6 +57,7 @@ from ..sampling.transfer_sampler import KEYS, TransferSampler
 from ..tasks import make_teacher_task, make_transfer_task
 from ..transfer import FranzParisiTransfer
 from ._base import Experiment, _version, check_provenance, command, register
+from ._parallel import executing
 from ._cache import (COUNT, COUPLING, DIAGNOSTICS, FINITE, NONNEG, OBSERVABLES, POSITIVE, SIZE, Anything,
                      IncompleteCacheError, List, Map, Num, Obj, Schema, SchemaError, Text, Flag, check_schema,
                      estimate, from_jsonable, partial_path, write_text)
@@ -148,10 +149,12 @@ class ValidationRun(Experiment):
                 "(or read it anyway with allow_incomplete=True)")
         return data
 
-    def execute(self, path, *, quick=False, theory_only=False, resume=False, progress=True, threads=1):
+    def execute(self, path, *, quick=False, theory_only=False, resume=False, progress=True, threads=1, jobs=1,
+                backend="loky", scheduler=None):
         """Run the grid: progress goes after every row to ``<path>.partial.json``; ``path`` is written once,
         complete, at the end (then the partial file is removed). ``resume`` keeps the configurations of the
-        partial file (else of ``path``) when its parameters are the same."""
+        partial file (else of ``path``) when its parameters are the same. ``jobs``, ``backend``, ``scheduler``:
+        where rows that run through :func:`._parallel.map_points` go (:func:`._parallel.executing`)."""
         if theory_only:
             raise ValueError(f"{self.name!r} has no separate theory part (each row pairs the theory with sampled "
                              "networks): run it without --theory-only")
@@ -167,7 +170,7 @@ class ValidationRun(Experiment):
             done, seconds = self._resumed_rows(partial if partial.is_file() else path, parameters)
             t0 -= seconds
         save = result_writer(partial, self.name, parameters, t0)
-        with threadpool_limits(limits=threads):
+        with threadpool_limits(limits=threads), executing(jobs=jobs, backend=backend, scheduler=scheduler):
             rows = self.rows(parameters["grid"], common, progress=progress, on_rows=save, done=done)
         result_writer(path, self.name, parameters, t0)(rows, complete=True)
         partial.unlink(missing_ok=True)
