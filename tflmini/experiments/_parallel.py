@@ -155,7 +155,8 @@ def map_points(part, func, items, keys, *, desc, progress, report=None):
     skipped if a resumed run already has it. ``part`` names the group of points (``"theory"``,
     ``"simulation"``). The progress bar counts finished points; ``report(item, value)`` is called in this
     process for each newly finished point. ``func`` must be picklable (a module-level function or a
-    :func:`functools.partial` of one). Values are returned as stored (JSON types, non-finite floats kept)."""
+    :func:`functools.partial` of one). With a store, values are returned as stored (JSON types, non-finite
+    floats kept), whether computed now or read from the partial file; without one, as ``func`` gave them."""
     items, keys = list(items), [str(k) for k in keys]
     if len(set(keys)) != len(keys) or len(keys) != len(items):
         raise ValueError(f"map_points({part!r}): keys must be unique, one per item")
@@ -166,10 +167,10 @@ def map_points(part, func, items, keys, *, desc, progress, report=None):
     with tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, disable=not progress,
               leave=False) as bar:
         for key, value in _finished(func, todo, ex):
-            value = from_jsonable(to_jsonable(value), arrays=False)  # the same value a resumed run reads back
-            results[key] = value
             if ex.store is not None:
+                value = from_jsonable(to_jsonable(value), arrays=False)  # the value a resumed run reads back
                 ex.store.add(part, key, value)
+            results[key] = value
             if report is not None:
                 report(where[key], value)
             bar.update()
