@@ -13,26 +13,17 @@ from ._parallel import BACKENDS
 from .findings import FINDINGS_EXPERIMENTS, findings_tables
 
 
-def _threads(text):
-    """``--threads``: an integer >= 1 (argparse reports anything else with exit status 2)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1 (the number of BLAS threads), got {value}")
-    return value
-
-
-def _jobs(text):
-    """``--jobs``: an integer >= 1 (argparse reports anything else with exit status 2)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1 (the number of parallel workers), got {value}")
-    return value
+def _at_least_one(what):
+    """An argparse type: an integer >= 1 (``what`` names it in the message; anything else exits with status 2)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"must be an integer >= 1 (the number of {what}), got {value}")
+        return value
+    return parse
 
 
 def _check_directory(ap, directory, *, must_exist):
@@ -61,9 +52,9 @@ def main(argv=None):
     r.add_argument("--directory", default=None,
                    help="where to write (default: data/experiments; data/ for the validation runs)")
     r.add_argument("--out", default=None, help="write the result to this file (one experiment only)")
-    r.add_argument("--threads", type=_threads, default=1,
+    r.add_argument("--threads", type=_at_least_one("BLAS threads"), default=1,
                    help="BLAS threads, >= 1 (default 1: fastest for these sizes)")
-    r.add_argument("--jobs", type=_jobs, default=None,
+    r.add_argument("--jobs", type=_at_least_one("parallel workers"), default=None,
                    help="worker processes for the experiment's points (default: every core; 1: in this process)")
     r.add_argument("--backend", choices=BACKENDS, default="loky",
                    help="loky: local processes (default); dask: the workers of a Dask cluster (--scheduler)")
