@@ -59,6 +59,24 @@ def test_two_jobs_give_the_numbers_of_one(in_process, tmp_path):
     assert load(NAME, quick=True, directory=tmp_path, require_simulation=True).simulation["P"].size > 2
 
 
+def _without_times(tree):
+    """A result file's tree without its timing fields, at any depth (validation rows carry their seconds)."""
+    if isinstance(tree, dict):
+        return {k: _without_times(v) for k, v in tree.items()
+                if k not in TIMING + ("seconds", "seconds_this_rho", "wall_seconds")}
+    if isinstance(tree, list):
+        return [_without_times(v) for v in tree]
+    return tree
+
+
+@pytest.mark.parametrize("name", ["width_effect", "validation_relu"])
+def test_other_parallel_experiments_give_the_same_numbers_for_any_jobs(name, tmp_path):
+    """The widths of a sweep and the configurations of a validation run (rows written in the grid's order)."""
+    one = run(name, quick=True, directory=tmp_path / "one", progress=False, jobs=1)
+    two = run(name, quick=True, directory=tmp_path / "two", progress=False, jobs=2)
+    assert _without_times(json.loads(two.read_text())) == _without_times(json.loads(one.read_text()))
+
+
 def test_order_of_the_points_does_not_matter(in_process, tmp_path, monkeypatch):
     """Points handed out in reverse order (as if they finished in another order) give the same file."""
     from tflmini.experiments import _parallel
