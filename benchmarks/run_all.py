@@ -14,6 +14,8 @@ Sections (``--only`` / ``--skip``, comma-separated):
 - ``panels``   slider latency of every ``*_panel`` of tflmini.widgets (single, transfer, digits)
                (bench_panels.py; run with an interpreter that has ipywidgets, the project's .venv if needed);
 - ``book``     the book build from a clean copy (bench_book.py; full runs only unless ``--book``);
+- ``parallel`` the atlas experiments in one process, on 2 joblib workers and on a local Dask cluster of 2
+               workers: speedups, per-point overhead, same numbers (bench_parallel.py);
 - ``site``     time to the first slider panel of the built site _build/html in Chromium, ch02/ch04/ch07/ch08
                (bench_first_widget.py; skipped with a message without a built site or Chromium).
 
@@ -41,7 +43,7 @@ sys.path.insert(0, str(HERE))
 
 from _common import ROOT, loadavg, log, machine_info, set_thread_env, write_json  # noqa: E402 (no numpy yet)
 
-SECTIONS = ("theory", "transfer_map", "deepbays", "panels", "book", "site")
+SECTIONS = ("theory", "transfer_map", "deepbays", "panels", "parallel", "book", "site")
 DEFAULT_OUT = ROOT / "data" / "benchmarks.json"
 
 
@@ -227,6 +229,10 @@ def main(argv=None):
             results["deepbays"] = bench_deepbays.run(args.quick, args.repeat, args.threads)
         elif sec == "panels":
             results["panels"] = run_panels(args.quick, args.threads)
+        elif sec == "parallel":
+            import bench_parallel
+
+            results["parallel"] = bench_parallel.run(1 if args.quick else 3)
         elif sec == "book":
             import bench_book
 

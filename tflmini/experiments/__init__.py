@@ -5,6 +5,11 @@ Command line: ``python -m tflmini.experiments list``, ``python -m tflmini.experi
 and the package version); the book reads them with :func:`load`, which notices corrupted or stale files.
 The validation runs (:mod:`.validation`: theory vs sampled networks, one row per configuration) write
 ``data/<name>.json``, read by the loaders of :mod:`tflmini.results`.
+
+The independent points of an experiment run in parallel (``--jobs N``, default every core; or a Dask
+cluster: ``--backend dask --scheduler ADDRESS``) with the same numbers whatever the number of workers, and
+each finished point is kept at once in ``<name>.partial.json``, so ``--resume`` completes an interrupted or
+killed run (:mod:`._parallel`).
 """
 
 # registers the experiments, in this order

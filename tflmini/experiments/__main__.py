@@ -1,5 +1,5 @@
-"""Command line: ``python -m tflmini.experiments {list, run NAME [--quick] [--theory-only] [--resume] [--out PATH],
-findings}``."""
+"""Command line: ``python -m tflmini.experiments {list, run NAME [--quick] [--theory-only] [--resume] [--out PATH]
+[--jobs N | --backend dask --scheduler ADDRESS], findings}``."""
 
 from __future__ import annotations
 
@@ -9,18 +9,21 @@ import time
 from pathlib import Path
 
 from . import REGISTRY, command, format_tables, list_experiments, result_path, run
+from ._parallel import BACKENDS
 from .findings import FINDINGS_EXPERIMENTS, findings_tables
 
 
-def _threads(text):
-    """``--threads``: an integer >= 1 (argparse reports anything else with exit status 2)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1 (the number of BLAS threads), got {value}")
-    return value
+def _at_least_one(what):
+    """An argparse type: an integer >= 1 (``what`` names it in the message; anything else exits with status 2)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"must be an integer >= 1 (the number of {what}), got {value}")
+        return value
+    return parse
 
 
 def _check_directory(ap, directory, *, must_exist):
@@ -45,12 +48,18 @@ def main(argv=None):
     r.add_argument("--theory-only", action="store_true", help="skip the (slow) simulation part")
     r.add_argument("--resume", action="store_true",
                    help="keep the finished part of an interrupted run in the result file when its parameters are "
-                        "the same (validation_transfer)")
+                        "the same (the atlas experiments and the validation runs)")
     r.add_argument("--directory", default=None,
                    help="where to write (default: data/experiments; data/ for the validation runs)")
     r.add_argument("--out", default=None, help="write the result to this file (one experiment only)")
-    r.add_argument("--threads", type=_threads, default=1,
+    r.add_argument("--threads", type=_at_least_one("BLAS threads"), default=1,
                    help="BLAS threads, >= 1 (default 1: fastest for these sizes)")
+    r.add_argument("--jobs", type=_at_least_one("parallel workers"), default=None,
+                   help="worker processes for the experiment's points (default: every core; 1: in this process)")
+    r.add_argument("--backend", choices=BACKENDS, default="loky",
+                   help="loky: local processes (default); dask: the workers of a Dask cluster (--scheduler)")
+    r.add_argument("--scheduler", default=None,
+                   help="address of the Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     f = sub.add_parser("findings", help="print the table of numbers for each finding from the cached results")
     f.add_argument("--quick", action="store_true")
@@ -75,6 +84,12 @@ def main(argv=None):
         print(format_tables(findings_tables(quick=args.quick, directory=args.directory)))
         return 0
     _check_directory(ap, args.directory, must_exist=False)
+    if args.backend == "dask" and not args.scheduler:
+        ap.error("--backend dask needs --scheduler ADDRESS (the Dask scheduler, e.g. tcp://10.0.0.5:8786)")
+    if args.scheduler and args.backend != "dask":
+        ap.error("--scheduler is used only with --backend dask")
+    if args.backend == "dask" and args.jobs is not None:
+        ap.error("--jobs does not apply to --backend dask: the cluster's workers run the points")
     names = list_experiments() if args.name == "all" else [args.name]
     for name in names:
         if name not in REGISTRY:
@@ -94,7 +109,8 @@ def main(argv=None):
             continue
         t0 = time.perf_counter()
         path = run(name, quick=args.quick, theory_only=args.theory_only, directory=args.directory, out=args.out,
-                   resume=args.resume and exp.resumable, progress=not args.no_progress, threads=args.threads)
+                   resume=args.resume and exp.resumable, progress=not args.no_progress, threads=args.threads,
+                   jobs=args.jobs, backend=args.backend, scheduler=args.scheduler)
         print(f"{name}: wrote {path} in {time.perf_counter() - t0:.1f} s", flush=True)
     return 0
 

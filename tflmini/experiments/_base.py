@@ -24,7 +24,8 @@ from typing import Callable
 from threadpoolctl import threadpool_limits
 
 from ._cache import (SCHEMA, CacheError, ResultSchema, StaleCacheError, StaleCacheWarning, check_schema, dims,
-                     from_jsonable, parameter_differences, read_json, to_jsonable, write_json)
+                     from_jsonable, parameter_differences, partial_path, read_json, to_jsonable, write_json)
+from ._parallel import PointStore, check_backend, check_jobs, executing
 
 REGISTRY: dict[str, "Experiment"] = {}
 
@@ -56,8 +57,9 @@ class Experiment:
     #: Reader of the result file when it is not :func:`load` (the validation runs: a loader of
     #: :mod:`tflmini.results`), named in the error of :func:`load`.
     loader = None
-    #: Whether ``run(..., resume=True)`` can keep the finished part of an interrupted run.
-    resumable = False
+    #: Whether ``run(..., resume=True)`` can keep the finished part of an interrupted run: the experiment
+    #: runs its points through :func:`._parallel.map_points`, which keeps each one as it finishes.
+    resumable: bool = False
 
     def parameters(self, quick=False):
         """The parameter dict of the full (or quick) size, with the experiment's version and name."""
@@ -69,22 +71,31 @@ class Experiment:
         :func:`default_directory`."""
         return Path(directory or default_directory()) / f"{self.name}{'.quick' if quick else ''}.json"
 
-    def execute(self, path, *, quick=False, theory_only=False, resume=False, progress=True, threads=1):
+    def execute(self, path, *, quick=False, theory_only=False, resume=False, progress=True, threads=1, jobs=1,
+                backend="loky", scheduler=None):
         """Run the experiment and write its result file to ``path``; returns ``path``.
 
         ``theory_only`` skips the simulation part, keeping the simulation of an existing file with the same
         parameters. ``threads`` caps the BLAS threads (small matrices run fastest single-threaded).
+        ``jobs``, ``backend``, ``scheduler``: where the points run (:func:`._parallel.executing`). The points
+        finished so far are kept in ``<path>.partial.json`` (removed once ``path`` is written); ``resume``
+        keeps those of an interrupted run with the same parameters.
         """
-        if resume:
+        if resume and not self.resumable:
             raise ValueError(f"{self.name!r} cannot resume an interrupted run; run it again")
         params = self.parameters(quick)
+        partial = partial_path(path)
+        store = PointStore(partial, self.name, quick, params)
+        if resume:
+            store.resume()
         record = {"schema": SCHEMA, "experiment": self.name, "title": self.title, "findings": list(self.findings),
                   "quick": bool(quick), "parameters": params, "seed": params["seed"],
                   "tflmini_version": _version(), "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
                   "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                              "blas_threads": threads},
+                              "blas_threads": threads, "jobs": check_jobs(jobs), "backend": backend},
                   "timing": {}, "theory": None, "simulation": None}
-        with threadpool_limits(limits=threads):
+        with threadpool_limits(limits=threads), executing(jobs=jobs, backend=backend, scheduler=scheduler,
+                                                          store=store):
             t0 = time.perf_counter()
             record["theory"] = self.theory(copy.deepcopy(params), progress)
             record["timing"]["theory_seconds"] = time.perf_counter() - t0
@@ -96,7 +107,9 @@ class Experiment:
                 t0 = time.perf_counter()
                 record["simulation"] = self.simulation(copy.deepcopy(params), progress)
                 record["timing"]["simulation_seconds"] = time.perf_counter() - t0
-        return write_json(path, record)
+        write_json(path, record)
+        partial.unlink(missing_ok=True)
+        return path
 
 
 @dataclass
@@ -150,17 +163,25 @@ def command(name, quick=False, theory_only=False):
         (" --theory-only" if theory_only else "")
 
 
-def run(name, *, quick=False, theory_only=False, directory=None, out=None, resume=False, progress=True, threads=1):
+def run(name, *, quick=False, theory_only=False, directory=None, out=None, resume=False, progress=True, threads=1,
+        jobs=None, backend="loky", scheduler=None):
     """Run an experiment and write its result file; returns the file's path.
 
     The file is ``out`` if given, else :func:`result_path` (in ``directory``). ``theory_only`` skips the
     simulation part, keeping the simulation of an existing file with the same parameters. ``resume`` keeps
     the finished part of an interrupted run in that file (the validation runs that support it).
     ``threads`` caps the BLAS threads (small matrices run fastest single-threaded).
+
+    ``jobs`` (default ``None``: every core, ``os.cpu_count()``; 1: in this process) local worker processes run
+    the experiment's points, or with ``backend="dask"`` the workers of the Dask cluster whose scheduler is at
+    ``scheduler`` (:mod:`._parallel`). The numbers do not depend on where or in what order the points run.
     """
     exp = get_experiment(name)
+    jobs = check_jobs(jobs)
+    check_backend(backend, scheduler)
     path = Path(out) if out is not None else exp.result_path(quick, directory)
-    return exp.execute(path, quick=quick, theory_only=theory_only, resume=resume, progress=progress, threads=threads)
+    return exp.execute(path, quick=quick, theory_only=theory_only, resume=resume, progress=progress, threads=threads,
+                       jobs=jobs, backend=backend, scheduler=scheduler)
 
 
 def _version():

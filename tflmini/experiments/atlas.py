@@ -32,6 +32,7 @@ these tables (:func:`~tflmini.accuracy.select`, :func:`~tflmini.accuracy.combine
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import numpy as np
 
@@ -43,7 +44,8 @@ from ..transfer import FranzParisiTransfer
 from ..sampling.transfer_sampler import KEYS as TRANSFER_KEYS
 from ._base import Experiment, register
 from ._cache import COUPLING, FINITE, NONNEG, POSITIVE, SIZE, Arr, List, Num, Obj, ResultSchema, Text, estimates
-from ._common import MODEL, SYNTHETIC, gamma_list, loop, make_sampler, make_task, rng_for
+from ._common import MODEL, SYNTHETIC, gamma_list, make_sampler, make_task, rng_for
+from ._parallel import map_points
 
 SINGLE_KEYS = ("Q", "gibbs_error", "mean_error")
 DIAGNOSTIC_KEYS = ("acceptance", "warmup_acceptance", "step_size", "n_leapfrog", "divergences", "ess_Q", "rhat_Q",
@@ -93,48 +95,64 @@ def _columns(pts):
             "temperature": np.array(T, dtype=float), "alpha": P / n1, "P_over_N0": P / np.array(n0, dtype=float)}
 
 
+def _point_keys(pts):
+    """The key of each point in the partial file: its place in the grid (which fixes its seeds) and sizes."""
+    return [f"{i}:{act},N1={n1},N0={n0},P={P},T={T:g}" for i, (act, n1, n0, P, T) in enumerate(pts)]
+
+
+def _single_theory_point(p, point):
+    i, (act, n1, n0, P, T) = point
+    task = _point_task(p, i, n0, P)
+    kr = KernelRenormalization(n1, T, p["lambda0"], p["lambda1"], act).fit(task.X_train, task.y_train)
+    return {"Q": kr.Q_, "gibbs_error": kr.gibbs_error(task.X_test, task.y_test),
+            "mean_error": kr.mean_error(task.X_test, task.y_test)}
+
+
 def single_theory(p, progress):
-    """Kernel renormalization at every point: Q and the two test errors."""
+    """Kernel renormalization at every point: Q and the two test errors (points in parallel:
+    :func:`._parallel.map_points`)."""
     pts = _single_points(p)
-    out = {**_columns(pts), **{k: [] for k in SINGLE_KEYS}}
-    for i, (act, n1, n0, P, T) in enumerate(loop(pts, "theory points", progress)):
-        task = _point_task(p, i, n0, P)
-        kr = KernelRenormalization(n1, T, p["lambda0"], p["lambda1"], act).fit(task.X_train, task.y_train)
-        out["Q"].append(kr.Q_)
-        out["gibbs_error"].append(kr.gibbs_error(task.X_test, task.y_test))
-        out["mean_error"].append(kr.mean_error(task.X_test, task.y_test))
-    return out
+    values = map_points("theory", partial(_single_theory_point, p), enumerate(pts), _point_keys(pts),
+                        desc="theory points", progress=progress)
+    return {**_columns(pts), **{k: [v[k] for v in values] for k in SINGLE_KEYS}}
 
 
-def _diagnostics(diag, store):
-    for k in DIAGNOSTIC_KEYS:
-        v = diag.get(k)
-        store[k].append(np.nan if v is None else float(v))
+_SAMPLED_KEYS = ("Q", "train_error") + SINGLE_KEYS[1:]
+
+
+def _single_simulation_point(p, point):
+    """The sampler at one point (its training set and chains seeded by the point's place in the grid)."""
+    i, (act, n1, n0, P, T) = point
+    task = _point_task(p, i, n0, P)
+    s = BayesianNetworkSampler(n1, T, p["lambda0"], p["lambda1"], act, **p["sampler"],
+                               seed=rng_for(p["seed"], 200, i), progress=False)
+    t0 = time.perf_counter()
+    res = s.sample(task.X_train, task.y_train, task.X_test, task.y_test)
+    seconds = time.perf_counter() - t0
+    summary = res.summary()
+    diag = res.diagnostics
+    return {"mean": {k: summary[k][0] for k in _SAMPLED_KEYS}, "se": {k: summary[k][1] for k in _SAMPLED_KEYS},
+            "seconds": seconds,
+            "diagnostics": {k: np.nan if diag.get(k) is None else float(diag[k]) for k in DIAGNOSTIC_KEYS}}
 
 
 def single_simulation(p, progress):
-    """The sampler at every point: mean and standard error of Q, train and test errors, diagnostics, seconds."""
+    """The sampler at every point: mean and standard error of Q, train and test errors, diagnostics, seconds
+    (points in parallel, each kept as it finishes: :func:`._parallel.map_points`)."""
     pts = _single_points(p)
-    keys = ("Q", "train_error") + SINGLE_KEYS[1:]
-    out = {**_columns(pts), **{k: {"mean": [], "se": []} for k in keys}, "seconds": [],
-           "diagnostics": {k: [] for k in DIAGNOSTIC_KEYS}}
-    for i, (act, n1, n0, P, T) in enumerate(loop(pts, "sampled points", progress)):
-        task = _point_task(p, i, n0, P)
-        s = BayesianNetworkSampler(n1, T, p["lambda0"], p["lambda1"], act, **p["sampler"],
-                                   seed=rng_for(p["seed"], 200, i), progress=False)
-        t0 = time.perf_counter()
-        res = s.sample(task.X_train, task.y_train, task.X_test, task.y_test)
-        out["seconds"].append(time.perf_counter() - t0)
-        summary = res.summary()
-        for k in keys:
-            out[k]["mean"].append(summary[k][0])
-            out[k]["se"].append(summary[k][1])
-        _diagnostics(res.diagnostics, out["diagnostics"])
+
+    def report(point, v):
         if not progress:
-            print(f"  [{p['experiment']}] {act} N1={n1} N0={n0} P={P} T={T:g}: gibbs {summary['gibbs_error'][0]:.4f}"
-                  f"±{summary['gibbs_error'][1]:.4f}  acc {res.diagnostics['acceptance']:.2f}  "
-                  f"({out['seconds'][-1]:.0f} s)", flush=True)
-    return out
+            _, (act, n1, n0, P, T) = point
+            print(f"  [{p['experiment']}] {act} N1={n1} N0={n0} P={P} T={T:g}: gibbs {v['mean']['gibbs_error']:.4f}"
+                  f"±{v['se']['gibbs_error']:.4f}  acc {v['diagnostics']['acceptance']:.2f}  "
+                  f"({v['seconds']:.0f} s)", flush=True)
+
+    values = map_points("simulation", partial(_single_simulation_point, p), enumerate(pts), _point_keys(pts),
+                        desc="sampled points", progress=progress, report=report)
+    return {**_columns(pts), **{k: {s: [v[s][k] for v in values] for s in ("mean", "se")} for k in _SAMPLED_KEYS},
+            "seconds": [v["seconds"] for v in values],
+            "diagnostics": {k: [v["diagnostics"][k] for v in values] for k in DIAGNOSTIC_KEYS}}
 
 
 #: A sampler diagnostic per point: NaN or inf where it could not be estimated (an R-hat of a constant trace).
@@ -166,6 +184,7 @@ ATLAS_ALPHA = register(Experiment(
     theory=single_theory,
     simulation=single_simulation,
     schema=SINGLE_SCHEMA,
+    resumable=True,
 ))
 
 ATLAS_TEMPERATURE = register(Experiment(
@@ -180,6 +199,7 @@ ATLAS_TEMPERATURE = register(Experiment(
     theory=single_theory,
     simulation=single_simulation,
     schema=SINGLE_SCHEMA,
+    resumable=True,
 ))
 
 ATLAS_WIDTH = register(Experiment(
@@ -193,6 +213,7 @@ ATLAS_WIDTH = register(Experiment(
     theory=single_theory,
     simulation=single_simulation,
     schema=SINGLE_SCHEMA,
+    resumable=True,
 ))
 
 ATLAS_TASKS = register(Experiment(
@@ -206,6 +227,7 @@ ATLAS_TASKS = register(Experiment(
     theory=single_theory,
     simulation=single_simulation,
     schema=SINGLE_SCHEMA,
+    resumable=True,
 ))
 
 
@@ -231,57 +253,80 @@ def _transfer_columns(p):
             "P_source": np.round(p["alpha_source"] * n1), "P_target": np.round(p["alpha_target"] * n1)}
 
 
+def _transfer_theory_group(p, group):
+    n1, n0, rho = group
+    task = _transfer_task(p, n1, n0, rho)
+    S, T = task.source, task.target
+    fp = FranzParisiTransfer(n1, 0.0, p["temperature"], p["lambda0"], p["lambda1"], p["activation"])
+    fp.fit(S.X_train, S.y_train, T.X_train, T.y_train)
+    out = {k: [] for k in TRANSFER_KEYS}
+    for g in gamma_list(p["gammas"]):
+        th = fp.with_gamma(g)
+        for k in ("Q_s", "Q_t", "Q_st", "Q_tt"):
+            out[k].append(th.order_parameters_[k])
+        out["gibbs_error"].append(th.gibbs_error(T.X_test, T.y_test))
+        out["mean_error"].append(th.mean_error(T.X_test, T.y_test))
+    return out
+
+
 def transfer_theory(p, progress):
-    """Franz-Parisi theory at every (width, rho, gamma): order parameters and test errors."""
-    out = {**_transfer_columns(p), **{k: [] for k in TRANSFER_KEYS}}
+    """Franz-Parisi theory at every (width, rho, gamma): order parameters and test errors ((width, rho) groups
+    in parallel: :func:`._parallel.map_points`)."""
+    groups = _transfer_groups(p)
+    values = map_points("theory", partial(_transfer_theory_group, p), groups,
+                        [f"N1={n1},N0={n0},rho={rho:g}" for n1, n0, rho in groups], desc="theory groups",
+                        progress=progress)
+    return {**_transfer_columns(p), **{k: [x for v in values for x in v[k]] for k in TRANSFER_KEYS}}
+
+
+def _transfer_simulation_width(p, n1):
+    """The protocol at one width: the source sampled once, then the targets of every rho in turn (one
+    generator per width: the rhos of a width form one point)."""
     gammas = gamma_list(p["gammas"])
-    for n1, n0, rho in loop(_transfer_groups(p), "theory groups", progress):
+    sampler, source, groups = None, None, []
+    for _, n0, rho in (g for g in _transfer_groups(p) if g[0] == n1):
         task = _transfer_task(p, n1, n0, rho)
         S, T = task.source, task.target
-        fp = FranzParisiTransfer(n1, 0.0, p["temperature"], p["lambda0"], p["lambda1"], p["activation"])
-        fp.fit(S.X_train, S.y_train, T.X_train, T.y_train)
-        for g in gammas:
-            th = fp.with_gamma(g)
-            for k in ("Q_s", "Q_t", "Q_st", "Q_tt"):
-                out[k].append(th.order_parameters_[k])
-            out["gibbs_error"].append(th.gibbs_error(T.X_test, T.y_test))
-            out["mean_error"].append(th.mean_error(T.X_test, T.y_test))
-    return out
+        t0 = time.perf_counter()
+        if sampler is None:
+            sampler = make_sampler(n1, p, rng_for(p["seed"], 300, n1), False)
+            source = sampler.sample_source(S.X_train, S.y_train)
+        res = sampler.sample_targets(source, T.X_train, T.y_train, T.X_test, T.y_test, list(gammas))
+        ds = res.diagnostics["source"]
+        # gamma = inf is exact given the source (no target chain): acceptance 1 by construction
+        dts = [res.diagnostics["targets"]["inf" if np.isinf(g) else f"{g:g}"] for g in gammas]
+        groups.append({"n_features": n0, "rho": rho, "seconds": time.perf_counter() - t0,
+                       "mean": {k: np.asarray(res.mean[k], dtype=float) for k in TRANSFER_KEYS},
+                       "se": {k: np.asarray(res.stderr[k], dtype=float) for k in TRANSFER_KEYS},
+                       "source_acceptance": ds["acceptance"], "source_rhat_Q": ds["rhat_Q"], "source_ess_Q": ds["ess_Q"],
+                       "target_acceptance": [dt.get("acceptance", 1.0) for dt in dts],
+                       "target_rhat_Q": [dt.get("rhat_Q", 1.0) for dt in dts]})
+    return groups
 
 
 def transfer_simulation(p, progress):
     """The Franz-Parisi protocol sampled at every (width, rho): quenched means and standard errors over source
-    snapshots, the acceptance of the source run and of each target run, and the seconds per group."""
-    out = {**_transfer_columns(p), **{k: {"mean": [], "se": []} for k in TRANSFER_KEYS}, "seconds": [],
-           "source_acceptance": [], "source_rhat_Q": [], "source_ess_Q": [], "target_acceptance": [],
-           "target_rhat_Q": []}
-    gammas = gamma_list(p["gammas"])
-    source, width = None, None
-    for j, (n1, n0, rho) in enumerate(loop(_transfer_groups(p), "sampled groups", progress)):
-        task = _transfer_task(p, n1, n0, rho)
-        S, T = task.source, task.target
-        t0 = time.perf_counter()
-        if width != n1:
-            sampler = make_sampler(n1, p, rng_for(p["seed"], 300, n1), False)
-            source, width = sampler.sample_source(S.X_train, S.y_train), n1
-        res = sampler.sample_targets(source, T.X_train, T.y_train, T.X_test, T.y_test, list(gammas))
-        out["seconds"].append(time.perf_counter() - t0)
-        for k in TRANSFER_KEYS:
-            out[k]["mean"].extend(np.asarray(res.mean[k], dtype=float))
-            out[k]["se"].extend(np.asarray(res.stderr[k], dtype=float))
-        ds = res.diagnostics["source"]
-        for g in gammas:
-            dt = res.diagnostics["targets"]["inf" if np.isinf(g) else f"{g:g}"]
-            out["source_acceptance"].append(ds["acceptance"])
-            out["source_rhat_Q"].append(ds["rhat_Q"])
-            out["source_ess_Q"].append(ds["ess_Q"])
-            # gamma = inf is exact given the source (no target chain): acceptance 1 by construction
-            out["target_acceptance"].append(dt.get("acceptance", 1.0))
-            out["target_rhat_Q"].append(dt.get("rhat_Q", 1.0))
+    snapshots, the acceptance of the source run and of each target run, and the seconds per group (widths in
+    parallel, each kept as it finishes: :func:`._parallel.map_points`)."""
+    n_gammas = len(p["gammas"])
+
+    def report(n1, groups):
         if not progress:
-            print(f"  [{p['experiment']}] N1={n1} N0={n0} rho={rho:g}: gibbs "
-                  + ", ".join(f"{m:.4f}" for m in res.mean["gibbs_error"]) + f"  ({out['seconds'][-1]:.0f} s)",
-                  flush=True)
+            for g in groups:
+                print(f"  [{p['experiment']}] N1={n1} N0={g['n_features']} rho={g['rho']:g}: gibbs "
+                      + ", ".join(f"{m:.4f}" for m in g["mean"]["gibbs_error"]) + f"  ({g['seconds']:.0f} s)",
+                      flush=True)
+
+    widths = list(dict.fromkeys(n1 for n1, _, _ in _transfer_groups(p)))
+    groups = [g for v in map_points("simulation", partial(_transfer_simulation_width, p), widths,
+                                    [f"N1={n1}" for n1 in widths], desc="sampled widths", progress=progress,
+                                    report=report) for g in v]
+    out = {**_transfer_columns(p), **{k: {s: [x for g in groups for x in g[s][k]] for s in ("mean", "se")}
+                                      for k in TRANSFER_KEYS},
+           "seconds": [g["seconds"] for g in groups],
+           **{k: [x for g in groups for x in g[k]] for k in ("target_acceptance", "target_rhat_Q")},
+           **{k: [g[k] for g in groups for _ in range(n_gammas)]
+              for k in ("source_acceptance", "source_rhat_Q", "source_ess_Q")}}
     return out
 
 
@@ -311,6 +356,7 @@ ATLAS_TRANSFER = register(Experiment(
     theory=transfer_theory,
     simulation=transfer_simulation,
     schema=TRANSFER_SCHEMA,
+    resumable=True,
 ))
 
 

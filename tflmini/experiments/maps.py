@@ -9,11 +9,14 @@ Simulations sample a few points of each map.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .._validation import as_number
 from ..transfer_curves import optimal_gamma
 from ._base import Experiment, register
+from ._parallel import map_points
 from ._common import gamma_list, loop, make_task, merge, sample_gammas, subsample, transfer_curve
 from ._cache import COUNT, COUPLING, DIAGNOSTICS, FINITE, POSITIVE, SIZE, SOLVED, Arr, List, Map, Obj, ResultSchema, Text
 from .sweeps import DIFFERENCE, GAMMA_STAR, QUICK_SYN, SYN, _SharedSource, sampled
@@ -45,8 +48,16 @@ def _sim_points_theory(p, rhos, gammas, n_target=None):
     return np.array(out)
 
 
+def _width_map(p, w):
+    return gamma_rho_map(p, as_number(w))
+
+
 def gamma_rho_theory(p, progress):
-    maps = {f"N1={w}": gamma_rho_map(p, as_number(w), progress) for w in p["theory"]["widths"]}
+    """The map of every width (widths in parallel: :func:`._parallel.map_points`) and the theory at the
+    sampled points."""
+    keys = [f"N1={w}" for w in p["theory"]["widths"]]
+    maps = dict(zip(keys, map_points("theory", partial(_width_map, p), p["theory"]["widths"], keys,
+                                     desc="map widths", progress=progress)))
     g = gamma_list(p["gammas"])
     return {"metric": p["metric"], "maps": maps, "sim_points": {"rhos": p["sim_rhos"], "gammas": g,
                                                                  p["metric"]: _sim_points_theory(p, p["sim_rhos"], g)}}

@@ -16,6 +16,8 @@ target, :func:`source_measurements`).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ..datasets import DIGITS_PREPROCESSING, DIGITS_SOURCE, DIGITS_TARGETS, digits_pair_training, ridge_readout
@@ -25,6 +27,7 @@ from .._validation import as_number
 from ..sampling.transfer_sampler import KEYS, SINGLE_SOURCE_KEYS, _averaged_predictor_error
 from ..transfer_curves import optimal_gamma
 from ._base import Experiment, register
+from ._parallel import map_points
 from ._cache import (COUNT, COUPLING, DIAGNOSTICS, FINITE, NONNEG, SIZE, SOLVED, WIDTH, Arr, List, Map, Num, Obj,
                      ResultSchema, Text, estimate, estimates)
 from ._common import (DIGITS, MODEL, QUICK_SAMPLER, SAMPLER, SYNTHETIC, gamma_list, loop, make_sampler, make_task,
@@ -359,23 +362,40 @@ def width_theory(p, progress):
     return out
 
 
-def width_simulation(p, progress):
+def _width_point(p, point):
+    """The sampled couplings of every relation at one width (its source sampled once, seeded by the width's
+    place in the list)."""
+    i, w = point
     gammas = gamma_list(p["gammas"])
     rels = p["sim_rhos"] if p["dataset"] == "synthetic" else p["targets"]
-    out = {"gammas": gammas, "widths": p["widths"], "results": {relation_label(p, r): [] for r in rels},
-           "source_diagnostics": []}
+    shared = _SharedSource(p, w, (2, i), False)
+    out = {"results": {}}
+    for rel in rels:
+        task = make_task(p, rel)
+        out["results"][relation_label(p, rel)] = sample_gammas(shared.sampler, shared.get(task), task, gammas, _keys(p))
+    out["source_diagnostics"] = shared.diagnostics()
     if p.get("source_report"):
-        out["source"] = []
-    for i, w in enumerate(loop(p["widths"], "widths", progress)):
-        shared = _SharedSource(p, w, (2, i), progress)
-        for rel in rels:
-            task = make_task(p, rel)
-            out["results"][relation_label(p, rel)].append(sample_gammas(shared.sampler, shared.get(task), task, gammas,
-                                                                        _keys(p)))
-        out["source_diagnostics"].append(shared.diagnostics())
-        if p.get("source_report"):
-            out["source"].append(source_measurements(p, shared.source, task, rels))
+        out["source"] = source_measurements(p, shared.source, task, rels)
     return out
+
+
+def width_simulation(p, progress):
+    """Every width sampled (widths in parallel, each kept as it finishes: :func:`._parallel.map_points`)."""
+    rels = p["sim_rhos"] if p["dataset"] == "synthetic" else p["targets"]
+    points = map_points("simulation", partial(_width_point, p), enumerate(p["widths"]),
+                        [f"{i}:N1={w}" for i, w in enumerate(p["widths"])], desc="widths", progress=progress)
+    out = {"gammas": gamma_list(p["gammas"]), "widths": p["widths"],
+           "results": {relation_label(p, r): [_arrays(pt["results"][relation_label(p, r)]) for pt in points]
+                       for r in rels},
+           "source_diagnostics": [pt["source_diagnostics"] for pt in points]}
+    if p.get("source_report"):
+        out["source"] = [pt["source"] for pt in points]
+    return out
+
+
+def _arrays(summary):
+    """A :func:`._common.summarize` output read back from the partial file: its lists as arrays again."""
+    return {k: {s: np.asarray(v, dtype=float) for s, v in d.items()} for k, d in summary.items()}
 
 
 register(Experiment(
@@ -385,7 +405,7 @@ register(Experiment(
             "theory": {"widths": {"min": 50, "max": 3200, "num": 13}, "rhos": [0.0, 0.3, 0.6, 0.9], "gammas": DENSE}},
     quick={**QUICK_SYN, "widths": [8, 16], "gammas": [0.0, "inf"],
            "theory": {"widths": {"min": 8, "max": 32, "num": 2}, "rhos": [0.0, 0.9], "gammas": QUICK_DENSE}},
-    theory=width_theory, simulation=width_simulation, schema=WIDTH_EFFECT_SCHEMA))
+    theory=width_theory, simulation=width_simulation, schema=WIDTH_EFFECT_SCHEMA, resumable=True))
 register(Experiment(
     name="digits_width_effect", title="Width N1 at fixed sample sizes (digits catalogue)", findings=(2, 3),
     params={**DIG, "metric": "mean_error", "widths": [50, 100, 200], "targets": ["close", "unrelated"],
@@ -393,7 +413,7 @@ register(Experiment(
             "theory": {"widths": {"min": 25, "max": 1600, "num": 13}, "gammas": DENSE}},
     quick={**QUICK_DIG, "widths": [8, 16], "gammas": [0.0, "inf"],
            "theory": {"widths": {"min": 8, "max": 32, "num": 2}, "gammas": QUICK_DENSE}},
-    theory=width_theory, simulation=width_simulation, version=2, schema=WIDTH_EFFECT_SCHEMA))
+    theory=width_theory, simulation=width_simulation, version=2, schema=WIDTH_EFFECT_SCHEMA, resumable=True))
 
 
 # -- source (and target) size --------------------------------------------------------------------------
@@ -437,26 +457,38 @@ def size_theory(p, progress):
     return {"n_sources": Ps, "n_targets": Pt, "relatedness": full.rho, "metric": p["metric"], **out}
 
 
-def size_simulation(p, progress):
-    Ps, Pt = p["n_sources"], p["n_targets"]
+def _size_point(p, point):
+    """One source size: its source sampled once (seeded by the size's place in the list), then gamma = inf at
+    every target size, and gamma = 0 at every target size for the first source size."""
+    j, ns = point
     full = _full_task(p)
-    # gamma = 0: the target chains ignore the source, so one run per target size
-    zero, frozen, diags, report = [], [[None] * len(Ps) for _ in Pt], [], []
-    for j, ns in enumerate(loop(Ps, "source sizes", progress)):
-        shared = _SharedSource(p, p["n_hidden"], (3, j), progress)
-        for i, nt in enumerate(Pt):
-            task = subsample(full, ns, nt)
-            source = shared.get(task)
-            if j == 0:
-                zero.append(sample_gammas(shared.sampler, source, task, [0.0], _keys(p)))
-            frozen[i][j] = sample_gammas(shared.sampler, source, task, [np.inf], _keys(p))
-        diags.append(shared.diagnostics())
-        if p.get("source_report"):
-            report.append(source_measurements(p, shared.source, task, [_relation(p)]))
-    out = {"n_sources": Ps, "n_targets": Pt, "n_hidden": p["n_hidden"], "relatedness": full.rho,
-           "gamma_zero": merge(zero), "gamma_inf": [merge(row) for row in frozen], "source_diagnostics": diags}
+    shared = _SharedSource(p, p["n_hidden"], (3, j), False)
+    zero, frozen = [], []
+    for nt in p["n_targets"]:
+        task = subsample(full, ns, nt)
+        source = shared.get(task)
+        if j == 0:
+            zero.append(sample_gammas(shared.sampler, source, task, [0.0], _keys(p)))
+        frozen.append(sample_gammas(shared.sampler, source, task, [np.inf], _keys(p)))
+    out = {"zero": zero, "frozen": frozen, "diagnostics": shared.diagnostics()}
     if p.get("source_report"):
-        out["source"] = report
+        out["source"] = source_measurements(p, shared.source, task, [_relation(p)])
+    return out
+
+
+def size_simulation(p, progress):
+    """Every source size sampled (sizes in parallel, each kept as it finishes: :func:`._parallel.map_points`)."""
+    Ps, Pt = p["n_sources"], p["n_targets"]
+    points = map_points("simulation", partial(_size_point, p), enumerate(Ps), [f"{j}:Ps={ns}" for j, ns in enumerate(Ps)],
+                        desc="source sizes", progress=progress)
+    # gamma = 0: the target chains ignore the source, so one run per target size (with the first source size)
+    zero = [_arrays(z) for z in points[0]["zero"]]
+    frozen = [[_arrays(pt["frozen"][i]) for pt in points] for i in range(len(Pt))]
+    out = {"n_sources": Ps, "n_targets": Pt, "n_hidden": p["n_hidden"], "relatedness": _full_task(p).rho,
+           "gamma_zero": merge(zero), "gamma_inf": [merge(row) for row in frozen],
+           "source_diagnostics": [pt["diagnostics"] for pt in points]}
+    if p.get("source_report"):
+        out["source"] = [pt["source"] for pt in points]
     return out
 
 
@@ -468,7 +500,7 @@ register(Experiment(
                        "gammas": {"min": 0.01, "max": 1000.0, "num": 25}}},
     quick={**QUICK_SYN, "n_sources": [8, 16], "n_targets": [4, 8],
            "theory": {"n_sources": {"min": 8, "max": 16, "num": 2}, "n_targets": [4, 8], "gammas": QUICK_DENSE}},
-    theory=size_theory, simulation=size_simulation, schema=SOURCE_SIZE_SCHEMA))
+    theory=size_theory, simulation=size_simulation, schema=SOURCE_SIZE_SCHEMA, resumable=True))
 register(Experiment(
     name="digits_source_size", title="Transfer benefit vs source and target size (digits, close target)",
     findings=(4,),
@@ -477,4 +509,4 @@ register(Experiment(
                        "gammas": {"min": 0.01, "max": 1000.0, "num": 25}}},
     quick={**QUICK_DIG, "n_sources": [10, 20], "n_targets": [5, 10],
            "theory": {"n_sources": {"min": 10, "max": 20, "num": 2}, "n_targets": [5, 10], "gammas": QUICK_DENSE}},
-    theory=size_theory, simulation=size_simulation, version=2, schema=SOURCE_SIZE_SCHEMA))
+    theory=size_theory, simulation=size_simulation, version=2, schema=SOURCE_SIZE_SCHEMA, resumable=True))

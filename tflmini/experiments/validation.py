@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import copy
 import json
+from functools import partial
 import platform
 import time
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ from ..sampling.transfer_sampler import KEYS, TransferSampler
 from ..tasks import make_teacher_task, make_transfer_task
 from ..transfer import FranzParisiTransfer
 from ._base import Experiment, _version, check_provenance, command, register
+from ._parallel import executing, map_points
 from ._cache import (COUNT, COUPLING, DIAGNOSTICS, FINITE, NONNEG, OBSERVABLES, POSITIVE, SIZE, Anything,
                      IncompleteCacheError, List, Map, Num, Obj, Schema, SchemaError, Text, Flag, check_schema,
                      estimate, from_jsonable, partial_path, write_text)
@@ -148,10 +150,12 @@ class ValidationRun(Experiment):
                 "(or read it anyway with allow_incomplete=True)")
         return data
 
-    def execute(self, path, *, quick=False, theory_only=False, resume=False, progress=True, threads=1):
+    def execute(self, path, *, quick=False, theory_only=False, resume=False, progress=True, threads=1, jobs=1,
+                backend="loky", scheduler=None):
         """Run the grid: progress goes after every row to ``<path>.partial.json``; ``path`` is written once,
         complete, at the end (then the partial file is removed). ``resume`` keeps the configurations of the
-        partial file (else of ``path``) when its parameters are the same."""
+        partial file (else of ``path``) when its parameters are the same. ``jobs``, ``backend``, ``scheduler``:
+        where rows that run through :func:`._parallel.map_points` go (:func:`._parallel.executing`)."""
         if theory_only:
             raise ValueError(f"{self.name!r} has no separate theory part (each row pairs the theory with sampled "
                              "networks): run it without --theory-only")
@@ -167,7 +171,7 @@ class ValidationRun(Experiment):
             done, seconds = self._resumed_rows(partial if partial.is_file() else path, parameters)
             t0 -= seconds
         save = result_writer(partial, self.name, parameters, t0)
-        with threadpool_limits(limits=threads):
+        with threadpool_limits(limits=threads), executing(jobs=jobs, backend=backend, scheduler=scheduler):
             rows = self.rows(parameters["grid"], common, progress=progress, on_rows=save, done=done)
         result_writer(path, self.name, parameters, t0)(rows, complete=True)
         partial.unlink(missing_ok=True)
@@ -237,6 +241,28 @@ def sampled_comparison(kr, sampler, X, y, X_test, y_test, fields, label):
     return row
 
 
+def parallel_rows(func, configs, done, on_rows, *, key, row_key, desc, progress):
+    """The rows ``done`` (kept by ``--resume``) and ``func(config)`` (a list of rows) for every configuration of
+    ``configs`` without a row in ``done`` (a row belongs to the configuration ``key(config) == row_key(row)``),
+    run where :func:`._parallel.executing` says (:func:`._parallel.map_points`). ``on_rows(rows)`` gets every
+    row so far after each configuration finishes (the run's partial file). The rows come back in the order of
+    ``configs`` (rows of one configuration in the order ``func`` gave them), whatever order they finished in."""
+    rows = list(done)
+    rank = {_hashable(key(c)): i for i, c in enumerate(configs)}
+    finished = {_hashable(row_key(row)) for row in rows}
+    todo = [c for c in configs if _hashable(key(c)) not in finished]
+
+    def report(config, new):
+        rows.extend(new)
+        if on_rows is not None:
+            on_rows(rows)
+
+    map_points("rows", func, todo, [repr(_hashable(key(c))) for c in todo], desc=desc, progress=progress,
+               report=report)
+    rows.sort(key=lambda row: rank.get(_hashable(row_key(row)), len(rank)))
+    return rows
+
+
 # -- single network: widths and loads -------------------------------------------------------------------
 
 def _single_configs(grid):
@@ -245,29 +271,29 @@ def _single_configs(grid):
             for a in grid["alphas"] if a * n1 <= grid["max_P"]]
 
 
+def _single_network_row(common, config):
+    act, n1, alpha = config
+    P = int(round(alpha * n1))
+    task = make_teacher_task(P, common["n_test"], common["n_features"], teacher=common["teacher"],
+                             seed=common["seed"] + P)
+    kr = KernelRenormalization(n1, common["temperature"], common["lambda0"], common["lambda1"], act)
+    kr.fit(task.X_train, task.y_train)
+    sampler = BayesianNetworkSampler(n1, common["temperature"], common["lambda0"], common["lambda1"], act,
+                                     n_chains=common["n_chains"], n_warmup=common["n_warmup"],
+                                     n_samples=common["n_samples"], seed=common["seed"] + n1, progress=False)
+    return [sampled_comparison(kr, sampler, task.X_train, task.y_train, task.X_test, task.y_test,
+                               {"activation": act, "n_hidden": n1, "P": P, "alpha": alpha},
+                               f"{act:6s} N1={n1:4d} P={P:5d}")]
+
+
 def single_network_rows(grid, common, progress=True, on_rows=None, done=()):
     """Rows over (activation, width, load); P = alpha * N1 is capped at ``max_P`` to bound the cost (the
     sampler's cost grows like P^2 N1). Configurations with a row in ``done`` (kept by ``--resume``) are not
-    sampled again (each configuration has its own seeds, so a resumed run gives the same rows)."""
-    rows = list(done)
-    finished = {_single_key(row) for row in rows}
-    for act, n1, alpha in _single_configs(grid):
-        P = int(round(alpha * n1))
-        if (act, n1, P) in finished:
-            continue
-        task = make_teacher_task(P, common["n_test"], common["n_features"], teacher=common["teacher"],
-                                 seed=common["seed"] + P)
-        kr = KernelRenormalization(n1, common["temperature"], common["lambda0"], common["lambda1"], act)
-        kr.fit(task.X_train, task.y_train)
-        sampler = BayesianNetworkSampler(n1, common["temperature"], common["lambda0"], common["lambda1"], act,
-                                         n_chains=common["n_chains"], n_warmup=common["n_warmup"],
-                                         n_samples=common["n_samples"], seed=common["seed"] + n1, progress=progress)
-        rows.append(sampled_comparison(kr, sampler, task.X_train, task.y_train, task.X_test, task.y_test,
-                                       {"activation": act, "n_hidden": n1, "P": P, "alpha": alpha},
-                                       f"{act:6s} N1={n1:4d} P={P:5d}"))
-        if on_rows is not None:
-            on_rows(rows)
-    return rows
+    sampled again (each configuration has its own seeds, so a resumed run gives the same rows); the others run
+    in parallel (:func:`parallel_rows`)."""
+    return parallel_rows(partial(_single_network_row, common), _single_configs(grid), done, on_rows,
+                         key=lambda c: (c[0], c[1], int(round(c[2] * c[1]))), row_key=_single_key,
+                         desc="configurations", progress=progress)
 
 
 def _single_key(row):
@@ -304,54 +330,62 @@ VALIDATION_SINGLE_NETWORK = _register(
 
 # -- transfer: widths, couplings and relatedness ----------------------------------------------------------
 
+def _transfer_width_rows(common, gammas, point):
+    """The rows of the (width, rho) groups ``rhos`` of one width: the source sampled once, then the targets of
+    each rho in turn (one generator per width)."""
+    n1, rhos = point
+    ps, pt = int(round(common["alpha_source"] * n1)), int(round(common["alpha_target"] * n1))
+    sampler = TransferSampler(n1, common["temperature"], common["lambda0"], common["lambda1"], "erf",
+                              n_source_chains=common["n_source_chains"],
+                              snapshots_per_chain=common["snapshots_per_chain"],
+                              snapshot_every=common["snapshot_every"], source_warmup=common["source_warmup"],
+                              target_warmup=common["target_warmup"], target_samples=common["target_samples"],
+                              seed=common["seed"] + n1, progress=False)
+    source, rows = None, []
+    for rho in rhos:
+        # the source task does not depend on rho for a given seed, so its snapshots are shared
+        task = make_transfer_task(ps, pt, common["n_test"], common["n_features"], rho, teacher=common["teacher"],
+                                  seed=common["seed"])
+        S, T = task.source, task.target
+        t0 = time.time()
+        if source is None:
+            source = sampler.sample_source(S.X_train, S.y_train)
+        assert np.array_equal(source["X"], S.X_train)
+        res = sampler.sample_targets(source, T.X_train, T.y_train, T.X_test, T.y_test, gammas)
+        fp = FranzParisiTransfer(n1, 0.0, common["temperature"], common["lambda0"], common["lambda1"])
+        fp.fit(S.X_train, S.y_train, T.X_train, T.y_train)
+        for i, g in enumerate(gammas):
+            th = fp.with_gamma(g)
+            theory = dict(th.order_parameters_, gibbs_error=th.gibbs_error(T.X_test, T.y_test),
+                          mean_error=th.mean_error(T.X_test, T.y_test))
+            rows.append({"n_hidden": n1, "P_source": ps, "P_target": pt, "rho": rho,
+                         "gamma": "inf" if np.isinf(g) else g, "theory": theory,
+                         "sampler": {k: {"mean": float(res.mean[k][i]), "se": float(res.stderr[k][i])} for k in KEYS},
+                         "n_snapshots": res.n_snapshots})
+            print(f"N1={n1} rho={rho} gamma={g:g}: " + "  ".join(
+                f"{k} {theory[k]:.4f}/{res.mean[k][i]:.4f}±{res.stderr[k][i]:.4f}" for k in KEYS), flush=True)
+        rows[-1]["seconds_this_rho"] = time.time() - t0
+        diag = res.diagnostics
+        rows[-1]["diagnostics"] = {"source": {k: v for k, v in diag["source"].items() if not isinstance(v, str)},
+                                   "targets": {g: {k: v for k, v in d.items() if not isinstance(v, str)}
+                                               for g, d in diag["targets"].items()}}
+    return rows
+
+
 def transfer_rows(grid, common, progress=True, on_rows=None, done=()):
     """Sample and solve every (width, rho) group of ``grid``; rows of groups listed in ``done`` (earlier
-    rows of the same parameters, kept by ``--resume``) are returned unchanged."""
-    rows = [row for row in done]
-    finished = {(row["n_hidden"], row["rho"]) for row in rows}
+    rows of the same parameters, kept by ``--resume``) are returned unchanged. The widths run in parallel
+    (:func:`parallel_rows`); the rhos of a width share its source snapshots, so they run in turn and a
+    width's rows are kept when all its rhos are done."""
     gammas = [np.inf if g == "inf" else float(g) for g in grid["gammas"]]
-    for n1 in grid["widths"]:
-        ps, pt = int(round(common["alpha_source"] * n1)), int(round(common["alpha_target"] * n1))
-        sampler = TransferSampler(n1, common["temperature"], common["lambda0"], common["lambda1"], "erf",
-                                  n_source_chains=common["n_source_chains"],
-                                  snapshots_per_chain=common["snapshots_per_chain"],
-                                  snapshot_every=common["snapshot_every"], source_warmup=common["source_warmup"],
-                                  target_warmup=common["target_warmup"], target_samples=common["target_samples"],
-                                  seed=common["seed"] + n1, progress=progress)
-        source = None
-        for rho in grid["rhos"][str(n1)]:
-            if (n1, rho) in finished:
-                continue
-            # the source task does not depend on rho for a given seed, so its snapshots are shared
-            task = make_transfer_task(ps, pt, common["n_test"], common["n_features"], rho, teacher=common["teacher"],
-                                      seed=common["seed"])
-            S, T = task.source, task.target
-            t0 = time.time()
-            if source is None:
-                source = sampler.sample_source(S.X_train, S.y_train)
-            assert np.array_equal(source["X"], S.X_train)
-            res = sampler.sample_targets(source, T.X_train, T.y_train, T.X_test, T.y_test, gammas)
-            fp = FranzParisiTransfer(n1, 0.0, common["temperature"], common["lambda0"], common["lambda1"])
-            fp.fit(S.X_train, S.y_train, T.X_train, T.y_train)
-            for i, g in enumerate(gammas):
-                th = fp.with_gamma(g)
-                theory = dict(th.order_parameters_, gibbs_error=th.gibbs_error(T.X_test, T.y_test),
-                              mean_error=th.mean_error(T.X_test, T.y_test))
-                row = {"n_hidden": n1, "P_source": ps, "P_target": pt, "rho": rho, "gamma": "inf" if np.isinf(g) else g,
-                       "theory": theory,
-                       "sampler": {k: {"mean": float(res.mean[k][i]), "se": float(res.stderr[k][i])} for k in KEYS},
-                       "n_snapshots": res.n_snapshots}
-                rows.append(row)
-                print(f"N1={n1} rho={rho} gamma={g:g}: " + "  ".join(
-                    f"{k} {theory[k]:.4f}/{res.mean[k][i]:.4f}±{res.stderr[k][i]:.4f}" for k in KEYS), flush=True)
-            rows[-1]["seconds_this_rho"] = time.time() - t0
-            if on_rows is not None:
-                on_rows(rows)
-            diag = res.diagnostics
-            rows[-1]["diagnostics"] = {"source": {k: v for k, v in diag["source"].items() if not isinstance(v, str)},
-                                       "targets": {g: {k: v for k, v in d.items() if not isinstance(v, str)}
-                                                   for g, d in diag["targets"].items()}}
-    return rows
+    finished = {(row["n_hidden"], row["rho"]) for row in done}
+    # one point per width, with its rhos not done yet (a width whose rhos are all done has no point)
+    points = [(n1, tuple(rho for rho in grid["rhos"][str(n1)] if (n1, rho) not in finished)) for n1 in grid["widths"]]
+    rows = parallel_rows(partial(_transfer_width_rows, common, gammas), [pt for pt in points if pt[1]], done,
+                         on_rows, key=lambda pt: pt[0], row_key=lambda row: None, desc="widths", progress=progress)
+    # rows by (width, rho) group in the order of the grid; a group's rows keep their order (stable sort)
+    rank = {g: i for i, g in enumerate((n1, rho) for n1 in grid["widths"] for rho in grid["rhos"][str(n1)])}
+    return sorted(rows, key=lambda row: rank.get((row["n_hidden"], row["rho"]), len(rank)))
 
 
 def _transfer_configs(p):
@@ -413,30 +447,29 @@ def _relu_key(row):
     return row["label_offset"], row["n_hidden"], row["dataset"], row["P"], row["n_features"]
 
 
+def _relu_row(common, config):
+    offset, n1, dataset, P, n0 = config
+    X, y, Xe, ye = relu_task(P, n0, offset, common, dataset)
+    kr = KernelRenormalization(n1, common["temperature"], common["lambda0"], common["lambda1"], "relu").fit(X, y)
+    sampler = BayesianNetworkSampler(n1, common["temperature"], common["lambda0"], common["lambda1"], "relu",
+                                     n_chains=common["n_chains"], n_warmup=common["n_warmup"],
+                                     n_samples=common["n_samples"], seed=common["seed"] + 1000 * dataset + n1,
+                                     progress=False)
+    return [sampled_comparison(kr, sampler, X, y, Xe, ye,
+                               {"activation": "relu", "n_hidden": n1, "P": P, "alpha": P / n1,
+                                "n_features": n0, "label_offset": offset, "dataset": dataset},
+                               f"relu offset={offset:g} N1={n1:4d} P={P} N0={n0} data set {dataset}")]
+
+
 def relu_rows(grid, common, progress=True, on_rows=None, done=()):
     r"""ReLU networks, whose hidden units have a nonzero mean: the readout sum :math:`M = \sum_i v_i/\sqrt{N_1}`
     multiplies the mean hidden-unit output, and, given :math:`Q = |v|^2/N_1`, M is Gaussian with variance Q (the
     book's chapter 4, "Activations with a nonzero mean"), so ``KernelRenormalization(activation="relu")`` needs
     no second order parameter. Rows for every label offset, width and random data set, at fixed
-    :math:`\alpha = P/N_1` and :math:`P/N_0`: the deviation must shrink as :math:`N_1` grows."""
-    rows = list(done)
-    finished = {_relu_key(row) for row in rows}
-    for offset, n1, dataset, P, n0 in _relu_configs(grid):
-        if (offset, n1, dataset, P, n0) in finished:
-            continue
-        X, y, Xe, ye = relu_task(P, n0, offset, common, dataset)
-        kr = KernelRenormalization(n1, common["temperature"], common["lambda0"], common["lambda1"], "relu").fit(X, y)
-        sampler = BayesianNetworkSampler(n1, common["temperature"], common["lambda0"], common["lambda1"], "relu",
-                                         n_chains=common["n_chains"], n_warmup=common["n_warmup"],
-                                         n_samples=common["n_samples"], seed=common["seed"] + 1000 * dataset + n1,
-                                         progress=progress)
-        rows.append(sampled_comparison(kr, sampler, X, y, Xe, ye,
-                                       {"activation": "relu", "n_hidden": n1, "P": P, "alpha": P / n1,
-                                        "n_features": n0, "label_offset": offset, "dataset": dataset},
-                                       f"relu offset={offset:g} N1={n1:4d} P={P} N0={n0} data set {dataset}"))
-        if on_rows is not None:
-            on_rows(rows)
-    return rows
+    :math:`\alpha = P/N_1` and :math:`P/N_0`: the deviation must shrink as :math:`N_1` grows. Configurations
+    in parallel (:func:`parallel_rows`)."""
+    return parallel_rows(partial(_relu_row, common), _relu_configs(grid), done, on_rows, key=tuple, row_key=_relu_key,
+                         desc="configurations", progress=progress)
 
 
 #: A row of ``validation_relu``: a single-network row with the input dimension, label offset and data set.
@@ -455,40 +488,39 @@ VALIDATION_RELU = _register(
 
 # -- the input dimension at fixed width and sample size ---------------------------------------------------
 
+def _input_dimension_row(grid, common, n0):
+    task = make_teacher_task(grid["P"], common["n_test"], n0, teacher=common["teacher"], seed=common["seed"])
+    kr = KernelRenormalization(grid["n_hidden"], common["temperature"], common["lambda0"], common["lambda1"],
+                               common["activation"]).fit(task.X_train, task.y_train)
+    sampler = BayesianNetworkSampler(grid["n_hidden"], common["temperature"], common["lambda0"], common["lambda1"],
+                                     common["activation"], n_chains=common["n_chains"], n_warmup=common["n_warmup"],
+                                     n_samples=common["n_samples"], seed=common["seed"] + n0, progress=False)
+    t0 = time.time()
+    res = sampler.sample(task.X_train, task.y_train, task.X_test, task.y_test, desc=f"N0={n0}")
+    # alignment of first-layer weights with the teacher: mean over units of (w.w*/|w||w*|)^2 (prior: 1/N0)
+    w_star = task.w / np.linalg.norm(task.w)
+    overlap = res.W @ w_star / np.linalg.norm(res.W, axis=2)
+    summ = res.summary()
+    r = {"n_features": n0, "P_over_N0": grid["P"] / n0,
+         "theory": {"Q": kr.Q_, "gibbs_error": kr.gibbs_error(task.X_test, task.y_test),
+                    "mean_error": kr.mean_error(task.X_test, task.y_test)},
+         "sampler": {k: {"mean": v[0], "se": v[1]} for k, v in summ.items()},
+         "teacher_alignment": float(np.mean(overlap**2)), "prior_alignment": 1.0 / n0,
+         "diagnostics": {k: v for k, v in res.diagnostics.items() if not isinstance(v, str)},
+         "seconds": time.time() - t0}
+    print(f"N0={n0:4d}  Gibbs theory {r['theory']['gibbs_error']:.4f} sampler {summ['gibbs_error'][0]:.4f}"
+          f"±{summ['gibbs_error'][1]:.4f}   alignment {r['teacher_alignment']:.4f} (prior {1 / n0:.4f})", flush=True)
+    return [r]
+
+
 def input_dimension_rows(grid, common, progress=True, on_rows=None, done=()):
     """Where does kernel renormalization hold? Rows over the input dimension N0 at fixed width and sample
     size (N1 = P), i.e. over the number of examples per input dimension P/N0; each row also holds the
-    alignment of the sampled first-layer weights with the teacher (its prior value is 1/N0)."""
-    rows = list(done)
-    finished = {row["n_features"] for row in rows}
-    for n0 in grid["n_features"]:
-        if n0 in finished:
-            continue
-        task = make_teacher_task(grid["P"], common["n_test"], n0, teacher=common["teacher"], seed=common["seed"])
-        kr = KernelRenormalization(grid["n_hidden"], common["temperature"], common["lambda0"], common["lambda1"],
-                                   common["activation"]).fit(task.X_train, task.y_train)
-        sampler = BayesianNetworkSampler(grid["n_hidden"], common["temperature"], common["lambda0"], common["lambda1"],
-                                         common["activation"], n_chains=common["n_chains"], n_warmup=common["n_warmup"],
-                                         n_samples=common["n_samples"], seed=common["seed"] + n0, progress=progress)
-        t0 = time.time()
-        res = sampler.sample(task.X_train, task.y_train, task.X_test, task.y_test, desc=f"N0={n0}")
-        # alignment of first-layer weights with the teacher: mean over units of (w.w*/|w||w*|)^2 (prior: 1/N0)
-        w_star = task.w / np.linalg.norm(task.w)
-        overlap = res.W @ w_star / np.linalg.norm(res.W, axis=2)
-        summ = res.summary()
-        rows.append({"n_features": n0, "P_over_N0": grid["P"] / n0,
-                     "theory": {"Q": kr.Q_, "gibbs_error": kr.gibbs_error(task.X_test, task.y_test),
-                                "mean_error": kr.mean_error(task.X_test, task.y_test)},
-                     "sampler": {k: {"mean": v[0], "se": v[1]} for k, v in summ.items()},
-                     "teacher_alignment": float(np.mean(overlap**2)), "prior_alignment": 1.0 / n0,
-                     "diagnostics": {k: v for k, v in res.diagnostics.items() if not isinstance(v, str)},
-                     "seconds": time.time() - t0})
-        r = rows[-1]
-        print(f"N0={n0:4d}  Gibbs theory {r['theory']['gibbs_error']:.4f} sampler {summ['gibbs_error'][0]:.4f}"
-              f"±{summ['gibbs_error'][1]:.4f}   alignment {r['teacher_alignment']:.4f} (prior {1 / n0:.4f})", flush=True)
-        if on_rows is not None:
-            on_rows(rows)
-    return rows
+    alignment of the sampled first-layer weights with the teacher (its prior value is 1/N0). Input dimensions
+    in parallel (:func:`parallel_rows`)."""
+    return parallel_rows(partial(_input_dimension_row, grid, common), list(grid["n_features"]), done, on_rows,
+                         key=lambda n0: n0, row_key=lambda row: row["n_features"], desc="input dimensions",
+                         progress=progress)
 
 
 def _prior_alignment_is_one_over_N0(row):
