@@ -195,15 +195,28 @@ def _median(xs):
     return statistics.median(xs) if xs else None
 
 
+def percentile(xs, q):
+    """The ``q``-th percentile (linear interpolation between order statistics), None for no data."""
+    return float(np.percentile(xs, q)) if xs else None
+
+
+#: the goal for a live panel: 95 % of the slider moves at its default sizes within this time
+GOAL_P95_S = 0.3
+
+
 def summarize(rows):
     first = [r["seconds"] for r in rows if r["first_visit"]]
+    at_defaults = [r["seconds"] for r in rows if r["scenario"] == "defaults"]
     again = [r["seconds"] for r in rows if not r["first_visit"]]
     allm = [r["seconds"] for r in rows]
     per_slider = {}
     for r in rows:
         d = per_slider.setdefault(r["slider"], {"first": [], "revisit": []})
         d["first" if r["first_visit"] else "revisit"].append(r["seconds"])
-    return {"median_s": _median(allm), "max_s": max(allm) if allm else None, "first_visit_median_s": _median(first),
+    p95 = percentile(at_defaults, 95)
+    return {"median_s": _median(allm), "max_s": max(allm) if allm else None,
+            "defaults_p95_s": p95, "defaults_max_s": max(at_defaults) if at_defaults else None,
+            "meets_goal": None if p95 is None else bool(p95 < GOAL_P95_S), "first_visit_median_s": _median(first),
             "revisit_median_s": _median(again), "n_moves": len(allm), "n_over_200ms": sum(t > 0.2 for t in allm),
             "n_errors": sum(r["error"] is not None for r in rows),
             "per_slider": {k: {"first_visit_median_s": _median(v["first"]), "revisit_median_s": _median(v["revisit"]),
@@ -233,7 +246,9 @@ def run(quick=False):
                        "moves": rows})
         log(f"panel {modname}.{name}: built in {t_build:.2f} s; {s['n_moves']} slider moves, median "
             f"{1e3 * s['median_s']:.0f} ms (first visits {1e3 * (s['first_visit_median_s'] or 0):.0f} ms, revisits "
-            f"{1e3 * (s['revisit_median_s'] or 0):.0f} ms), max {1e3 * s['max_s']:.0f} ms, {s['n_over_200ms']} over 200 ms"
+            f"{1e3 * (s['revisit_median_s'] or 0):.0f} ms), max {1e3 * s['max_s']:.0f} ms, {s['n_over_200ms']} over 200 ms; "
+            f"95th percentile at the default sizes {1e3 * (s['defaults_p95_s'] or 0):.0f} ms "
+            f"({'within' if s['meets_goal'] else 'over'} the goal of {1e3 * GOAL_P95_S:.0f} ms)"
             f"{', ' + str(s['n_errors']) + ' drawing errors' if s['n_errors'] else ''}; largest (P_s, P_t) {largest}")
         for k, v in s["per_slider"].items():
             log(f"    {k:14s} first visit {1e3 * (v['first_visit_median_s'] or 0):7.0f} ms   revisit "

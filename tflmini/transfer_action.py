@@ -210,19 +210,30 @@ def _data_terms(psi, tk, y_t, temperature, order=2):
     """
     delta, Q_tt, Q_st = psi
     P = y_t.shape[0]
-    D = delta * tk.K_tt + Q_tt * tk.K_d
-    D[np.diag_indices(P)] += temperature
-    c, info = sla.lapack.dpotrf(D, lower=False, clean=True)
+    diag = np.diag_indices(P)
+    D = delta * tk.K_tt
+    D += Q_tt * tk.K_d
+    D[diag] += temperature
+    # in place (D is ours): the factor overwrites the upper triangle, its inverse the factor; the lower triangle
+    # keeps D's, which the symmetrization below replaces
+    c, info = sla.lapack.dpotrf(D, lower=False, overwrite_a=True)
     if info != 0:
         raise np.linalg.LinAlgError("D is not positive definite")
     logdet = 2.0 * np.sum(np.log(np.diag(c)))
-    S, info = sla.lapack.dpotri(c, lower=False)
-    S = np.triu(S) + np.triu(S, 1).T
+    S, info = sla.lapack.dpotri(c, lower=False, overwrite_c=True)
+    if info != 0:
+        raise np.linalg.LinAlgError("D is not positive definite")
+    lower = np.tril_indices(P, -1)
+    S[lower] = S.T[lower]
     yt = y_t - Q_st * tk.r
     e = S @ yt
+    J = (delta + Q_tt) * tk.K_tt
+    if Q_st != 0.0:
+        J -= Q_st**2 * tk.R
+    J[diag] += temperature
+    if order < 1:  # the value alone: Tr SJ is an elementwise sum (S and J symmetric), no matrix product
+        return logdet + np.vdot(S, J) + yt @ e, None, None, None
     Kt_e, Kd_e = tk.K_tt @ e, tk.K_d @ e
-    J = (delta + Q_tt) * tk.K_tt - Q_st**2 * tk.R
-    J[np.diag_indices(P)] += temperature
     SJ = S @ J
     M = SJ @ S
     val = logdet + np.trace(SJ) + yt @ e
@@ -279,8 +290,8 @@ def gap_action(psi, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=0, scale
     else:
         dv, dg, dh, ds = _data_terms(psi, tk, y_t, temperature, order=order)
         c = 1.0 / (2 * n_hidden)
-        out = (ev - c * (dv - y_t.shape[0]), eg - c * dg, None if dh is None else eh - c * dh)
-        gs = es + c * ds
+        out = (ev - c * (dv - y_t.shape[0]), None if dg is None else eg - c * dg, None if dh is None else eh - c * dh)
+        gs = None if ds is None else es + c * ds
     if order == 0:
         return out[0]
     return out[: order + 1] + ((gs,) if scale else ())
