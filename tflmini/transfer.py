@@ -343,8 +343,12 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         self._check_fitted()
         new = clone(self).set_params(gamma=gamma)
         psi = self._gap
-        start = (self._predicted_start(psi, float(gamma)), self.solver_info_["target"]["gap_hessian"])
-        if (np.isinf(float(gamma)) != np.isinf(float(self.gamma)) or start[1] is None
+        # along a chain (a slider), the exact Hessian at the extrapolated start: one Hessian evaluation (about two
+        # gradients) saves about three Broyden steps, whose rate the Hessian's accuracy sets; for a jump, this fit's
+        # secant Hessian (an exact one at a distant start costs more steps than it saves)
+        guess = self._predicted_start(psi, float(gamma))
+        start = (guess, None if guess is not psi else self.solver_info_["target"]["gap_hessian"])
+        if (np.isinf(float(gamma)) != np.isinf(float(self.gamma)) or self.solver_info_["target"]["gap_hessian"] is None
                 or self._solved[0].basis is not None):  # a fit on the range of K_tt starts afresh
             start = None
         new.source_ = self.source_

@@ -27,6 +27,7 @@ r"""The action of the Franz-Parisi transfer theory and its ingredients (book cha
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,6 +113,20 @@ class TransferKernels:
         return tk, U.T @ np.asarray(y_t, dtype=np.float64)
 
 
+@functools.lru_cache(maxsize=8)
+def _strict_lower(P):
+    """Indices of the strict lower triangle of a P x P matrix (kept: they cost as much as the copy they index)."""
+    return np.tril_indices(P, -1)
+
+
+def _symmetrize_upper(A):
+    """Copy the upper triangle of the square matrix ``A`` onto its lower one, in place (LAPACK and BLAS routines
+    of symmetric matrices fill one triangle)."""
+    lower = _strict_lower(A.shape[0])
+    A[lower] = A.T[lower]
+    return A
+
+
 def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0, activation):
     """Build :class:`TransferKernels` (book definition ``ch06-def-kernels``, with the weight statistics of
     Eq. ``ch05-weight-stats``; ``R`` and ``r`` enter ``B`` and ``y~`` of Eq. ``ch06-blocks``). Cost: kernels
@@ -127,9 +142,11 @@ def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0
     U, k = source_spectrum.eigvecs[:, keep], source_spectrum.eigvals[keep]
     proj = U.T @ K_st  # (m, Pt)
     w = 1.0 / (Q_s * k + temperature)
-    R = proj.T @ (proj * w[:, None])
     r = proj.T @ (w * source_spectrum.y_proj[keep])
-    return TransferKernels(K_tt, K_x, K_st, 0.5 * (R + R.T), r, st, K_tt - K_x)
+    # R = proj^T diag(w) proj as a symmetric rank-m update (half the flops of a general product), upper triangle
+    R = sla.blas.dsyrk(1.0, proj * np.sqrt(w)[:, None], trans=1, lower=0)
+    _symmetrize_upper(R)
+    return TransferKernels(K_tt, K_x, K_st, R, r, st, K_tt - K_x)
 
 
 #: psi = GAP @ theta: the gap coordinates (Delta, Q_tt, Q_st) from (Q_t, Q_tt, Q_st)
@@ -223,8 +240,7 @@ def _data_terms(psi, tk, y_t, temperature, order=2):
     S, info = sla.lapack.dpotri(c, lower=False, overwrite_c=True)
     if info != 0:
         raise np.linalg.LinAlgError("D is not positive definite")
-    lower = np.tril_indices(P, -1)
-    S[lower] = S.T[lower]
+    _symmetrize_upper(S)
     yt = y_t - Q_st * tk.r
     e = S @ yt
     J = (delta + Q_tt) * tk.K_tt

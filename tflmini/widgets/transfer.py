@@ -90,12 +90,15 @@ class TransferExplorer(Explorer):
 
     def curve(self, n_source, n_target, rho, n_hidden):
         """Theory along :attr:`gammas` (dict of :func:`~tflmini.transfer_curves.theory_along_gamma`, with the
-        fitted estimators) plus ``control_*`` errors of the matched-prior control. Cached."""
+        fitted estimators; the error of :attr:`metric` only) plus ``control_*`` errors of the matched-prior
+        control. Cached."""
         def compute():
             task = self.task(rho, n_source, n_target)
-            c = theory_along_gamma(task, n_hidden, self.gammas, estimators=True, **self.model)
+            # the errors of the explorer's metric only (the Gibbs error needs the posterior variance)
+            c = theory_along_gamma(task, n_hidden, self.gammas, estimators=True, metrics=(self.metric,), **self.model)
             control = self.cached(("control", int(n_target), float(rho), float(n_hidden)),
-                                  lambda: matched_prior_along_gamma(task, n_hidden, self.gammas, **self.model))
+                                  lambda: matched_prior_along_gamma(task, n_hidden, self.gammas,
+                                                                    metrics=(self.metric,), **self.model))
             c.update({"control_" + k: v for k, v in control.items()})
             return c
 
