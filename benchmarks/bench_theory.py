@@ -229,6 +229,7 @@ def bench_new_gamma(P, repeat, c=COMMON, n_grid=13):
     tols = tolerance_study(fits[n_grid // 2], grid[n_grid // 2 + 1])
     step_t = [s["seconds"] for s in steps]
     ngrad = [s["gradient_evaluations"] for s in steps]
+    nhess = [s["hessian_evaluations"] for s in steps]
     summary = {
         "P": P, "n_hidden": N1, "first_fit_s": t_first, "floor": floor,
         "first_fit_over_eigh": t_first / floor["eigh"],
@@ -237,6 +238,7 @@ def bench_new_gamma(P, repeat, c=COMMON, n_grid=13):
         "slider_step_eigh_s": statistics.median([s["eigh_s"] for s in steps]),
         "slider_step_over_cholesky": statistics.median([s["over_eigh"] for s in steps]) * floor["eigh"] / floor["cholesky"],
         "slider_step_gradient_evaluations": {"median": statistics.median(ngrad), "min": min(ngrad), "max": max(ngrad)},
+        "slider_step_hessian_evaluations": {"median": statistics.median(nhess), "min": min(nhess), "max": max(nhess)},
         "unit_costs_s": units,
         "unit_costs_eigh_s": units_all["eigh"],
         "unit_costs_over_eigh": {k: v / units_all["eigh"] for k, v in units.items()},
