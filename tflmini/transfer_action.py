@@ -121,10 +121,11 @@ def _strict_lower(P):
 
 def _symmetrize_upper(A):
     """Copy the upper triangle of the square matrix ``A`` onto its lower one, in place (LAPACK and BLAS routines
-    of symmetric matrices fill one triangle)."""
+    of symmetric matrices fill one triangle), and return it in C order: their outputs are in Fortran order, and
+    the transpose of a symmetric matrix is the matrix (NumPy's elementwise sums would copy a Fortran array)."""
     lower = _strict_lower(A.shape[0])
     A[lower] = A.T[lower]
-    return A
+    return A if A.flags.c_contiguous else A.T
 
 
 def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0, activation):
@@ -145,7 +146,7 @@ def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0
     r = proj.T @ (w * source_spectrum.y_proj[keep])
     # R = proj^T diag(w) proj as a symmetric rank-m update (half the flops of a general product), upper triangle
     R = sla.blas.dsyrk(1.0, proj * np.sqrt(w)[:, None], trans=1, lower=0)
-    _symmetrize_upper(R)
+    R = _symmetrize_upper(R)
     return TransferKernels(K_tt, K_x, K_st, R, r, st, K_tt - K_x)
 
 
@@ -240,7 +241,7 @@ def _data_terms(psi, tk, y_t, temperature, order=2):
     S, info = sla.lapack.dpotri(c, lower=False, overwrite_c=True)
     if info != 0:
         raise np.linalg.LinAlgError("D is not positive definite")
-    _symmetrize_upper(S)
+    S = _symmetrize_upper(S)
     yt = y_t - Q_st * tk.r
     e = S @ yt
     J = (delta + Q_tt) * tk.K_tt
