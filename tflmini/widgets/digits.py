@@ -69,6 +69,17 @@ class DigitsExplorer(Explorer):
 
         return self.cached(("curve", target, float(n_hidden)), compute)
 
+    def lazy_curve(self, target):
+        """The posterior-mean error of the lazy limit :math:`N_1 = \infty` along :attr:`gammas` (the theory alone:
+        no control and no single-source error, which the panel does not draw for it). Cached."""
+        def compute():
+            p = self.params
+            return theory_along_gamma(self.task(target), np.inf, self.gammas, temperature=p["temperature"],
+                                      lambda0=p["lambda0"], lambda1=p["lambda1"], activation=p["activation"],
+                                      metrics=("mean_error",))
+
+        return self.cached(("lazy", target), compute)
+
     def sampled(self, target, n_hidden):
         """Cached sampled networks for (target, width): ``(experiment name, gammas, {key: {"mean", "se"}})``, or
         None. Looked up in ``digits_gamma_sweep``, ``digits_width_effect``, ``digits_relatedness_sweep`` (in this
@@ -127,7 +138,7 @@ def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explor
 
     def draw(fig, target, gamma, n_hidden):
         c = ex.curve(target, n_hidden)
-        lazy = ex.curve(target, np.inf)
+        lazy = ex.lazy_curve(target)
         g, i = ex.gammas, ex.index(gamma)
         m = "mean_error"
         ax, bx = reuse_axes(fig, 2)
