@@ -70,7 +70,7 @@ class DigitsExplorer(Explorer):
         return self.cached(("curve", target, float(n_hidden)), compute)
 
     def lazy_curve(self, target):
-        """The posterior-mean error of the lazy limit :math:`N_1 = \infty` along :attr:`gammas` (the theory alone:
+        r"""The posterior-mean error of the lazy limit :math:`N_1 = \infty` along :attr:`gammas` (the theory alone:
         no control and no single-source error, which the panel does not draw for it). Cached."""
         def compute():
             p = self.params
