@@ -122,6 +122,41 @@ def test_a_chain_of_couplings_equals_fresh_fits():
             assert est.order_parameters_[k] == pytest.approx(fresh[g].order_parameters_[k], abs=1e-9), (g, k)
 
 
+def test_the_predictor_of_a_chain_is_the_parabola_through_its_fits():
+    """with_gamma's warm start extrapolates the saddle along r = gamma/(lambda0+gamma) through the last three
+    fits of a chain: exact for a saddle that is quadratic in r (here made up), the secant with two fits."""
+    est = fit(gamma=1.0)  # r = 1/2
+    psi0 = est._gap.copy()
+
+    def parabola(r):
+        return psi0 + (r - 0.5) * np.array([0.1, 0.05, -0.02]) + (r - 0.5) ** 2 * np.array([0.3, -0.2, 0.1])
+
+    est._previous_solutions = ((1 / 3, parabola(1 / 3)), (0.25, parabola(0.25)))  # gamma = 1/2, 1/3
+    est._gap = parabola(0.5)
+    np.testing.assert_allclose(est._predicted_start(est._gap, 1.5), parabola(0.6), rtol=1e-12)
+    est._previous_solutions = est._previous_solutions[:1]
+    secant = parabola(0.5) + (parabola(0.5) - parabola(1 / 3)) * (0.6 - 0.5) / (0.5 - 1 / 3)
+    np.testing.assert_allclose(est._predicted_start(est._gap, 1.5), secant, rtol=1e-12)
+    # too far beyond the nodes (more than three times their spacing): the fit itself
+    est._previous_solutions = ((0.48, parabola(0.48)),)
+    np.testing.assert_array_equal(est._predicted_start(est._gap, 1.5), est._gap)
+
+
+def test_a_chain_keeps_its_last_two_fits():
+    est = fit(gamma=0.0).with_gamma(0.1).with_gamma(0.3).with_gamma(1.0)
+    assert [r for r, _ in est._chain()] == pytest.approx([0.3 / 1.3, 0.1 / 1.1])
+
+
+def test_the_value_of_the_action_alone_equals_its_value_with_the_gradient():
+    from tflmini.transfer_action import gap_action
+
+    fp = fit(gamma=2.0)
+    tk, y = fp._solved
+    args = (tk, y, fp.order_parameters_["Q_s"], 100.0, 0.05, 1.0)
+    for psi in (fp._gap, fp._gap * np.array([1.3, 0.7, 0.5])):
+        assert gap_action(psi, *args) == pytest.approx(gap_action(psi, *args, order=1)[0], rel=1e-13, abs=1e-13)
+
+
 def matched_scratch_error(gamma, task, n1=200):
     """Control: a network trained from scratch whose first-layer prior variance equals c_tt(gamma)."""
     c_tt = coupled_weight_statistics(gamma)["c_tt"]

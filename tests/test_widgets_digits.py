@@ -61,3 +61,12 @@ def test_panel_static_frames(explorer):
     p = digits_panel(static={"target": ["close", "unrelated"], "gamma": [0.0, np.inf]}, explorer=explorer)
     assert len(p.frames) == 4 and len(set(p.frames.values())) == 4
     assert p.stack.selected_index == p.sliders["target"].index
+
+
+def test_the_lazy_curve_alone_equals_that_of_the_full_curve():
+    """The panel's lazy line comes from a lighter curve (theory only); its errors are those of the full one."""
+    ex = DigitsExplorer()
+    lazy = ex.lazy_curve("close")
+    full = ex.curve("close", np.inf)
+    np.testing.assert_allclose(lazy["mean_error"], full["mean_error"], rtol=1e-12)
+    assert "matched_mean_error" not in lazy and "single_source_error" not in lazy

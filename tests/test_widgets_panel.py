@@ -313,3 +313,17 @@ def test_static_frames_are_compact_palette_pngs_and_live_images_stay_rgb():
     # the same picture: every pixel within a few levels except on antialiased edges
     diff = np.abs(np.asarray(full, float) - np.asarray(frame.convert("RGB"), float)).max(axis=2)
     assert np.mean(diff <= 8) > 0.99
+
+
+def test_reused_axes_forget_the_error_bars_of_the_previous_drawing():
+    """reuse_axes empties axes for the next slider value: error bars too (a container the legend would list)."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    (ax,) = reuse_axes(fig, 1)
+    ax.errorbar([0, 1], [1, 2], yerr=[0.1, 0.1], label="old points")
+    (ax,) = reuse_axes(fig, 1)
+    assert not ax.containers and not ax.lines and not ax.collections
+    ax.plot([0, 1], [2, 3], label="new curve")
+    assert [t.get_text() for t in ax.legend().get_texts()] == ["new curve"]
+    plt.close(fig)

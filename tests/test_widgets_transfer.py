@@ -185,3 +185,18 @@ def test_explorer_caches_each_curve_once_and_finds_couplings(explorer):
         explorer.index(0.123)
     with pytest.raises(ValueError, match="metric"):
         TW.TransferExplorer(metric="accuracy")
+
+
+def test_one_coupling_is_fitted_alone_unless_its_curve_is_cached():
+    """The saddle panel shows one coupling: the explorer fits it alone (no curve along gamma is computed), and
+    the result agrees with the estimator of the curve once that is cached."""
+    ex = TW.TransferExplorer(n_test=50, max_source=60, max_target=30, gammas=np.r_[0.0, 0.1, 1.0, 10.0, np.inf])
+    for g in (1.0, np.inf):
+        alone = ex.estimator(40, 20, 0.7, 50, g)
+        assert not any(k[0] == "curve" for k in ex._cache), "a whole curve was computed for one coupling"
+        assert ex.estimator(40, 20, 0.7, 50, g) is alone  # cached
+        on_curve = ex.curve(40, 20, 0.7, 50)["estimators"][ex.index(g)]
+        assert ex.estimator(40, 20, 0.7, 50, g) is on_curve
+        for k in ("Q_t", "Q_tt", "Q_st"):
+            assert alone.order_parameters_[k] == pytest.approx(on_curve.order_parameters_[k], rel=1e-9, abs=1e-12)
+        ex._cache.clear()

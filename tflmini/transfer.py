@@ -50,6 +50,13 @@ def _null_space_matters(tk, psi, temperature):
     return tk.K_tt.shape[0] * np.finfo(float).eps * Q_t * np.abs(tk.K_tt).sum(axis=1).max() > 1e-6 * temperature
 
 
+def _lagrange_weights(nodes, x):
+    """Weights w_i with sum_i w_i f(nodes[i]) the value at ``x`` of the polynomial through the points."""
+    nodes = np.asarray(nodes, dtype=np.float64)
+    return np.array([np.prod([(x - b) / (a - b) for j, b in enumerate(nodes) if j != i])
+                     for i, a in enumerate(nodes)])
+
+
 @dataclass(frozen=True)
 class SourceSolution:
     """The source network's theory, shared by every coupling: inputs, kernel spectrum and Q_s."""
@@ -336,8 +343,12 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         self._check_fitted()
         new = clone(self).set_params(gamma=gamma)
         psi = self._gap
-        start = (self._predicted_start(psi, float(gamma)), self.solver_info_["target"]["gap_hessian"])
-        if (np.isinf(float(gamma)) != np.isinf(float(self.gamma)) or start[1] is None
+        # along a chain (a slider), the exact Hessian at the extrapolated start: one Hessian evaluation (about two
+        # gradients) saves about three Broyden steps, whose rate the Hessian's accuracy sets; for a jump, this fit's
+        # secant Hessian (an exact one at a distant start costs more steps than it saves)
+        guess = self._predicted_start(psi, float(gamma))
+        start = (guess, None if guess is not psi else self.solver_info_["target"]["gap_hessian"])
+        if (np.isinf(float(gamma)) != np.isinf(float(self.gamma)) or self.solver_info_["target"]["gap_hessian"] is None
                 or self._solved[0].basis is not None):  # a fit on the range of K_tt starts afresh
             start = None
         new.source_ = self.source_
@@ -345,8 +356,13 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         # this fit (the anchor) or from the ends of the coupling range after that
         new._fit_target(self.X_target_, self.y_target_, start=start,
                         anchor=(self._coupling_fraction(float(self.gamma)), psi))
-        new._previous_solution = (self._coupling_fraction(float(self.gamma)), psi)
+        # the chain of fits that led here, newest first (the nodes of the predictor of the next call)
+        new._previous_solutions = ((self._coupling_fraction(float(self.gamma)), psi),) + self._chain()[:1]
         return new
+
+    def _chain(self):
+        """(r, psi) of the fits before this one in a chain of :meth:`with_gamma` calls, newest first."""
+        return getattr(self, "_previous_solutions", ())
 
     def _coupling_fraction(self, gamma):
         r""":math:`r = \gamma/(\lambda_0+\gamma)\in[0, 1]`, the variable in which the weight statistics (and
@@ -354,18 +370,27 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         return 1.0 if np.isinf(gamma) else gamma / (self.lambda0 + gamma)
 
     def _predicted_start(self, psi, gamma):
-        """Warm start for ``gamma``: the saddle of this fit, moved along the secant through the previous fit
-        of a chain of :meth:`with_gamma` calls (a slider or a curve), when that is a short extrapolation
-        that stays in the physical region."""
-        prev = getattr(self, "_previous_solution", None)
-        if prev is None or np.isinf(gamma):
+        """Warm start for ``gamma``: the saddle of this fit, moved along the polynomial in r through this fit
+        and the previous ones of a chain of :meth:`with_gamma` calls (a slider or a curve; a parabola through
+        three fits, else the secant through two), when that is a short extrapolation (at most three times the
+        last spacing of the nodes) that stays in the physical region. Only the speed of the solve depends on
+        it: the solver's convergence test is the same from any start."""
+        if np.isinf(gamma):
             return psi
-        r_prev, psi_prev = prev
-        r, r_new = self._coupling_fraction(float(self.gamma)), self._coupling_fraction(gamma)
-        if abs(r - r_prev) < 1e-12 or abs(r_new - r) > 2.0 * abs(r - r_prev):
+        r_new = self._coupling_fraction(gamma)
+        nodes = [(self._coupling_fraction(float(self.gamma)), np.asarray(psi, dtype=np.float64))]
+        for r_prev, psi_prev in self._chain():
+            if min(abs(r_prev - r) for r, _ in nodes) < 1e-12:
+                break
+            nodes.append((r_prev, np.asarray(psi_prev, dtype=np.float64)))
+        if len(nodes) < 2 or abs(r_new - nodes[0][0]) > 3.0 * abs(nodes[0][0] - nodes[1][0]):
             return psi
-        guess = psi + (psi - psi_prev) * (r_new - r) / (r - r_prev)
-        return guess if _admissible(guess, self.order_parameters_["Q_s"]) else psi
+        Q_s = self.order_parameters_["Q_s"]
+        for k in range(len(nodes), 1, -1):  # the highest degree whose extrapolation is admissible
+            guess = sum(w * p for w, (_, p) in zip(_lagrange_weights([r for r, _ in nodes[:k]], r_new), nodes))
+            if _admissible(guess, Q_s):
+                return guess
+        return psi
 
     def _check_fitted(self):
         if not hasattr(self, "order_parameters_"):

@@ -27,6 +27,7 @@ r"""The action of the Franz-Parisi transfer theory and its ingredients (book cha
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,6 +113,21 @@ class TransferKernels:
         return tk, U.T @ np.asarray(y_t, dtype=np.float64)
 
 
+@functools.lru_cache(maxsize=8)
+def _strict_lower(P):
+    """Indices of the strict lower triangle of a P x P matrix (kept: they cost as much as the copy they index)."""
+    return np.tril_indices(P, -1)
+
+
+def _symmetrize_upper(A):
+    """Copy the upper triangle of the square matrix ``A`` onto its lower one, in place (LAPACK and BLAS routines
+    of symmetric matrices fill one triangle), and return it in C order: their outputs are in Fortran order, and
+    the transpose of a symmetric matrix is the matrix (NumPy's elementwise sums would copy a Fortran array)."""
+    lower = _strict_lower(A.shape[0])
+    A[lower] = A.T[lower]
+    return A if A.flags.c_contiguous else A.T
+
+
 def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0, activation):
     """Build :class:`TransferKernels` (book definition ``ch06-def-kernels``, with the weight statistics of
     Eq. ``ch05-weight-stats``; ``R`` and ``r`` enter ``B`` and ``y~`` of Eq. ``ch06-blocks``). Cost: kernels
@@ -127,9 +143,11 @@ def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0
     U, k = source_spectrum.eigvecs[:, keep], source_spectrum.eigvals[keep]
     proj = U.T @ K_st  # (m, Pt)
     w = 1.0 / (Q_s * k + temperature)
-    R = proj.T @ (proj * w[:, None])
     r = proj.T @ (w * source_spectrum.y_proj[keep])
-    return TransferKernels(K_tt, K_x, K_st, 0.5 * (R + R.T), r, st, K_tt - K_x)
+    # R = proj^T diag(w) proj as a symmetric rank-m update (half the flops of a general product), upper triangle
+    R = sla.blas.dsyrk(1.0, proj * np.sqrt(w)[:, None], trans=1, lower=0)
+    R = _symmetrize_upper(R)
+    return TransferKernels(K_tt, K_x, K_st, R, r, st, K_tt - K_x)
 
 
 #: psi = GAP @ theta: the gap coordinates (Delta, Q_tt, Q_st) from (Q_t, Q_tt, Q_st)
@@ -210,19 +228,29 @@ def _data_terms(psi, tk, y_t, temperature, order=2):
     """
     delta, Q_tt, Q_st = psi
     P = y_t.shape[0]
-    D = delta * tk.K_tt + Q_tt * tk.K_d
-    D[np.diag_indices(P)] += temperature
-    c, info = sla.lapack.dpotrf(D, lower=False, clean=True)
+    diag = np.diag_indices(P)
+    D = delta * tk.K_tt
+    D += Q_tt * tk.K_d
+    D[diag] += temperature
+    # in place (D is ours): the factor overwrites the upper triangle, its inverse the factor; the lower triangle
+    # keeps D's, which the symmetrization below replaces
+    c, info = sla.lapack.dpotrf(D, lower=False, overwrite_a=True)
     if info != 0:
         raise np.linalg.LinAlgError("D is not positive definite")
     logdet = 2.0 * np.sum(np.log(np.diag(c)))
-    S, info = sla.lapack.dpotri(c, lower=False)
-    S = np.triu(S) + np.triu(S, 1).T
+    S, info = sla.lapack.dpotri(c, lower=False, overwrite_c=True)
+    if info != 0:
+        raise np.linalg.LinAlgError("D is not positive definite")
+    S = _symmetrize_upper(S)
     yt = y_t - Q_st * tk.r
     e = S @ yt
+    J = (delta + Q_tt) * tk.K_tt
+    if Q_st != 0.0:
+        J -= Q_st**2 * tk.R
+    J[diag] += temperature
+    if order < 1:  # the value alone: Tr SJ is an elementwise sum (S and J symmetric), no matrix product
+        return logdet + np.vdot(S, J) + yt @ e, None, None, None
     Kt_e, Kd_e = tk.K_tt @ e, tk.K_d @ e
-    J = (delta + Q_tt) * tk.K_tt - Q_st**2 * tk.R
-    J[np.diag_indices(P)] += temperature
     SJ = S @ J
     M = SJ @ S
     val = logdet + np.trace(SJ) + yt @ e
@@ -279,8 +307,8 @@ def gap_action(psi, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=0, scale
     else:
         dv, dg, dh, ds = _data_terms(psi, tk, y_t, temperature, order=order)
         c = 1.0 / (2 * n_hidden)
-        out = (ev - c * (dv - y_t.shape[0]), eg - c * dg, None if dh is None else eh - c * dh)
-        gs = es + c * ds
+        out = (ev - c * (dv - y_t.shape[0]), None if dg is None else eg - c * dg, None if dh is None else eh - c * dh)
+        gs = None if ds is None else es + c * ds
     if order == 0:
         return out[0]
     return out[: order + 1] + ((gs,) if scale else ())

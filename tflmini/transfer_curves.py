@@ -98,12 +98,21 @@ def matched_prior_control(task, n_hidden, gamma, *, temperature=0.05, lambda0=1.
         return KernelRenormalization(n_hidden, temperature, 1.0 / c_tt, lambda1, activation).fit(T.X_train, T.y_train)
 
 
+def _checked_metrics(metrics):
+    metrics = tuple(metrics)
+    if not metrics or any(m not in METRICS for m in metrics):
+        raise ValueError(f"metrics must be a non-empty subset of {METRICS}, got {metrics!r}")
+    return metrics
+
+
 def matched_prior_along_gamma(task, n_hidden, gammas, *, temperature=0.05, lambda0=1.0, lambda1=1.0,
-                              activation="erf"):
+                              activation="erf", metrics=METRICS):
     r"""Test errors of :func:`matched_prior_control` along ``gammas``: dict with arrays ``mean_error`` and
-    ``gibbs_error`` (target test set). It uses the target data only: the source task plays no role."""
+    ``gibbs_error`` (target test set; only those named in ``metrics``: the posterior variance is computed for
+    the Gibbs error alone). It uses the target data only: the source task plays no role."""
     gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
-    out = {k: np.full(gammas.size, np.nan) for k in METRICS}
+    metrics = _checked_metrics(metrics)
+    out = {k: np.full(gammas.size, np.nan) for k in metrics}
     T = task.target
     with single_thread():
         for i, g in enumerate(gammas):
@@ -112,14 +121,26 @@ def matched_prior_along_gamma(task, n_hidden, gammas, *, temperature=0.05, lambd
                                            lambda1=lambda1, activation=activation)
             except ConvergenceError:
                 continue
-            m, v = kr.predict(T.X_test, return_var=True)
-            sq = (T.y_test - m) ** 2
-            out["mean_error"][i], out["gibbs_error"][i] = float(np.mean(sq)), float(np.mean(sq + v))
+            _store_errors(out, i, kr, T)
     return out
 
 
+def _store_errors(out, i, estimator, target):
+    """The test errors of ``estimator`` on the ``target`` task into ``out[metric][i]``, for the metrics in ``out``
+    (the variance only for the Gibbs error)."""
+    if "gibbs_error" in out:
+        mean, var = estimator.predict(target.X_test, return_var=True)
+    else:
+        mean, var = estimator.predict(target.X_test), None
+    sq = (target.y_test - mean) ** 2
+    if "mean_error" in out:
+        out["mean_error"][i] = float(np.mean(sq))
+    if var is not None:
+        out["gibbs_error"][i] = float(np.mean(sq + var))
+
+
 def theory_along_gamma(task, n_hidden, gammas, *, temperature=0.05, lambda0=1.0, lambda1=1.0, activation="erf",
-                       matched_prior=False, estimators=False):
+                       matched_prior=False, estimators=False, metrics=METRICS):
     r"""Franz-Parisi theory of ``task`` (a :class:`~tflmini.tasks.TransferTask`) along the couplings ``gammas``.
 
     The first coupling is fitted from scratch, every later one with
@@ -130,7 +151,8 @@ def theory_along_gamma(task, n_hidden, gammas, *, temperature=0.05, lambda0=1.0,
     (posterior-averaged error: bias plus variance), ``Q_s``, ``Q_t``, ``Q_st``, ``Q_tt``; with
     ``matched_prior`` also ``matched_mean_error`` and ``matched_gibbs_error`` of
     :func:`matched_prior_control`; with ``estimators`` the fitted estimators under ``"estimators"``.
-    A coupling whose saddle point is not found gives NaN and is counted in ``n_failed``.
+    A coupling whose saddle point is not found gives NaN and is counted in ``n_failed``. ``metrics``: the errors
+    to compute (a subset of ``("mean_error", "gibbs_error")``; the posterior variance only for the Gibbs error).
     """
     gammas = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
     if gammas.ndim != 1 or gammas.size == 0:
@@ -138,7 +160,8 @@ def theory_along_gamma(task, n_hidden, gammas, *, temperature=0.05, lambda0=1.0,
     for g in gammas:
         check_nonnegative(g, "gammas", allow_inf=True)
     S, T = task.source, task.target
-    keys = list(METRICS) + list(ORDER_PARAMETERS) + (["matched_mean_error", "matched_gibbs_error"] if matched_prior else [])
+    metrics = _checked_metrics(metrics)
+    keys = list(metrics) + list(ORDER_PARAMETERS) + (["matched_" + m for m in metrics] if matched_prior else [])
     out = {k: np.full(gammas.size, np.nan) for k in keys}
     fitted = [None] * gammas.size
     n_failed, est = 0, None
@@ -154,16 +177,14 @@ def theory_along_gamma(task, n_hidden, gammas, *, temperature=0.05, lambda0=1.0,
             except ConvergenceError:
                 n_failed += 1
                 continue
-            mean, var = est.predict(T.X_test, return_var=True)
-            sq = (T.y_test - mean) ** 2
-            out["mean_error"][i], out["gibbs_error"][i] = float(np.mean(sq)), float(np.mean(sq + var))
+            _store_errors(out, i, est, T)
             for k in ORDER_PARAMETERS:
                 out[k][i] = est.order_parameters_[k]
             fitted[i] = est
     if matched_prior:
         control = matched_prior_along_gamma(task, n_hidden, gammas, temperature=temperature, lambda0=lambda0,
-                                            lambda1=lambda1, activation=activation)
-        out["matched_mean_error"], out["matched_gibbs_error"] = control["mean_error"], control["gibbs_error"]
+                                            lambda1=lambda1, activation=activation, metrics=metrics)
+        out.update({"matched_" + m: control[m] for m in metrics})
     out["gammas"] = gammas
     out["n_failed"] = n_failed
     if estimators:

@@ -16,7 +16,8 @@ from ..plots.gamma_axis import (format_gamma_axis, gamma_position, plot_gamma_cu
                                 plot_order_parameters)
 from ..plots.style import COLORS, format_value
 from .explorer import Explorer
-from .panel import Panel, static_grid
+from .panel import Panel, rescale, reuse_axes, static_grid
+from .transfer import LAYOUT
 
 __all__ = ["DigitsExplorer", "digits_panel"]
 
@@ -60,13 +61,24 @@ class DigitsExplorer(Explorer):
             task = self.task(target)
             c = theory_along_gamma(task, n_hidden, self.gammas, temperature=p["temperature"], lambda0=p["lambda0"],
                                    lambda1=p["lambda1"], activation=p["activation"], matched_prior=True,
-                                   estimators=True)
+                                   estimators=True, metrics=("mean_error",))  # the panel shows no Gibbs error
             tgt = task.target
             c["single_source_error"] = np.array([np.nan if e is None else e.single_source_error(tgt.X_test, tgt.y_test)
                                                  for e in c.pop("estimators")])
             return c
 
         return self.cached(("curve", target, float(n_hidden)), compute)
+
+    def lazy_curve(self, target):
+        r"""The posterior-mean error of the lazy limit :math:`N_1 = \infty` along :attr:`gammas` (the theory alone:
+        no control and no single-source error, which the panel does not draw for it). Cached."""
+        def compute():
+            p = self.params
+            return theory_along_gamma(self.task(target), np.inf, self.gammas, temperature=p["temperature"],
+                                      lambda0=p["lambda0"], lambda1=p["lambda1"], activation=p["activation"],
+                                      metrics=("mean_error",))
+
+        return self.cached(("lazy", target), compute)
 
     def sampled(self, target, n_hidden):
         """Cached sampled networks for (target, width): ``(experiment name, gammas, {key: {"mean", "se"}})``, or
@@ -126,10 +138,10 @@ def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explor
 
     def draw(fig, target, gamma, n_hidden):
         c = ex.curve(target, n_hidden)
-        lazy = ex.curve(target, np.inf)
+        lazy = ex.lazy_curve(target)
         g, i = ex.gammas, ex.index(gamma)
         m = "mean_error"
-        ax, bx = fig.subplots(1, 2)
+        ax, bx = reuse_axes(fig, 2)
         s = "single_source_error"
         plot_gamma_curve(ax, g, c[m], color=COLORS["transfer"], lw=2, label=f"εₘ theory, N₁ = {n_hidden}")
         plot_gamma_curve(ax, g, c[s], color="C3", lw=1.6, label=f"ε_single theory, N₁ = {n_hidden}")
@@ -152,6 +164,7 @@ def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explor
         plot_order_parameters(bx, g, c, i, sampled=None if sampled is None else sampled[1:], marker="D", ms=7,
                               label_suffix=" theory", ylabel="order parameter (dimensionless)",
                               legend_kw={"fontsize": "small"})
+        rescale(ax, bx)
         a, b = pairs[target]
         fig.suptitle(f"target {target} ({a} vs {b}, ρ = {rho[target]:.2f}), N₁ = {n_hidden}, γ = {format_value(gamma)}:  "
                      f"εₘ = {c[m][i]:.4f} (benefit {c[m][0] - c[m][i]:+.4f}), ε_single = {c[s][i]:.4f} "
@@ -161,4 +174,6 @@ def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explor
 
     defaults = {"target": target, "gamma": gamma, "n_hidden": n_hidden}
     static = static_grid(static, {"target": TARGET_NAMES, "gamma": (0.0, 0.3, 1.0, 3.0, 10.0, np.inf)})
-    return Panel(draw, spec, defaults, static=static, figsize=figsize, dpi=dpi, layout="constrained")
+    # fixed margins and axes reused between moves: new axes (their ticks) and a constrained layout cost most of the
+    # time of a move that only redraws
+    return Panel(draw, spec, defaults, static=static, figsize=figsize, dpi=dpi, layout=LAYOUT)

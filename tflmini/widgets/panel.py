@@ -465,6 +465,8 @@ def reuse_axes(fig, ncols, **kwargs):
         fig.clear()
         return list(np.atleast_1d(fig.subplots(1, ncols, **kwargs)))
     for ax in fig.axes:
+        for container in list(ax.containers):  # e.g. error bars, which a legend would still list
+            container.remove()
         for artist in [*ax.lines, *ax.collections, *ax.texts, *ax.patches]:
             artist.remove()
         if ax.get_legend() is not None:

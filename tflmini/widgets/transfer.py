@@ -27,7 +27,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._threads import single_thread
+from ..renormalization import ConvergenceError
 from ..tasks import Task, TransferTask, make_transfer_task
+from ..transfer import FranzParisiTransfer
 from ..transfer_curves import gamma_grid, matched_prior_along_gamma, optimal_gamma, theory_along_gamma
 from ..plots.gamma_axis import format_gamma_axis, gamma_position, plot_gamma_curve, plot_order_parameters
 from ..plots.style import COLORS, Q_LABELS, format_value
@@ -87,12 +90,15 @@ class TransferExplorer(Explorer):
 
     def curve(self, n_source, n_target, rho, n_hidden):
         """Theory along :attr:`gammas` (dict of :func:`~tflmini.transfer_curves.theory_along_gamma`, with the
-        fitted estimators) plus ``control_*`` errors of the matched-prior control. Cached."""
+        fitted estimators; the error of :attr:`metric` only) plus ``control_*`` errors of the matched-prior
+        control. Cached."""
         def compute():
             task = self.task(rho, n_source, n_target)
-            c = theory_along_gamma(task, n_hidden, self.gammas, estimators=True, **self.model)
+            # the errors of the explorer's metric only (the Gibbs error needs the posterior variance)
+            c = theory_along_gamma(task, n_hidden, self.gammas, estimators=True, metrics=(self.metric,), **self.model)
             control = self.cached(("control", int(n_target), float(rho), float(n_hidden)),
-                                  lambda: matched_prior_along_gamma(task, n_hidden, self.gammas, **self.model))
+                                  lambda: matched_prior_along_gamma(task, n_hidden, self.gammas,
+                                                                    metrics=(self.metric,), **self.model))
             c.update({"control_" + k: v for k, v in control.items()})
             return c
 
@@ -100,9 +106,24 @@ class TransferExplorer(Explorer):
 
     def estimator(self, n_source, n_target, rho, n_hidden, gamma):
         """The fitted :class:`~tflmini.FranzParisiTransfer` at one coupling of the grid (None if its saddle
-        point was not found)."""
-        c = self.curve(n_source, n_target, rho, n_hidden)
-        return c["estimators"][self.index(gamma)]
+        point was not found): from the curve through it if that is cached, else fitted alone (a panel that
+        shows one coupling need not solve the whole curve; the two agree to solver precision). Cached."""
+        i = self.index(gamma)
+        key = (int(n_source), int(n_target), float(rho), float(n_hidden))
+        if ("curve",) + key in self._cache:
+            return self.curve(*key)["estimators"][i]
+
+        def fit():
+            task = self.task(rho, n_source, n_target)
+            S, T = task.source, task.target
+            try:
+                with single_thread():
+                    return FranzParisiTransfer(n_hidden, float(self.gammas[i]), **self.model).fit(
+                        S.X_train, S.y_train, T.X_train, T.y_train)
+            except ConvergenceError:
+                return None
+
+        return self.cached(("fit",) + key + (i,), fit)
 
 
 # -- transfer_panel ---------------------------------------------------------------------------------
