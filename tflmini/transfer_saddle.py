@@ -70,8 +70,9 @@ def solve_transfer_saddle(tk, y_t, Q_s, n_hidden, temperature, lambda1, *, start
         """(gradient, Hessian or None, scale) where the action is defined, else None."""
         if not _defined(th):
             return None
-        try:
-            out = gap_action(th, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=order, scale=True)
+        try:  # a trial point far out may overflow: it is refused below, so numpy need not warn about it
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                out = gap_action(th, tk, y_t, Q_s, n_hidden, temperature, lambda1, order=order, scale=True)
         except np.linalg.LinAlgError:
             return None
         g, s = out[1], out[-1]
