@@ -62,10 +62,23 @@ def test_single_network_points_store_diagnostics(quick_atlas, name):
 def test_width_grid_keeps_P_over_N0_fixed():
     p = get_experiment("atlas_width").parameters()
     pts = atlas._single_points(p)
+    added = {}
+    for n1, ratio in p["grid"]["added"]:
+        added.setdefault(ratio, []).append(n1)
+    assert added == {0.5: [800]}  # the N1 = 800 point of the proportional sequence N0 = N1/2
     for ratio in p["grid"]["n0_over_n1"]:
         sel = [(n1, n0, P) for (_, n1, n0, P, _) in pts if n0 == round(ratio * n1)]
-        assert [n1 for n1, _, _ in sel] == p["grid"]["widths"]
+        assert [n1 for n1, _, _ in sel] == p["grid"]["widths"] + added.get(ratio, [])
         assert len({P / n0 for _, n0, P in sel}) == 1 and len({P / n1 for n1, _, P in sel}) == 1
+
+
+def test_added_points_keep_the_seeds_of_the_grid():
+    """Points added after the grid come last, so every earlier point keeps its place (hence its seeds)."""
+    p = get_experiment("atlas_width").parameters()
+    base = {**p, "grid": {k: v for k, v in p["grid"].items() if k != "added"}}
+    pts, old = atlas._single_points(p), atlas._single_points(base)
+    assert pts[:len(old)] == old and len(pts) == len(old) + len(p["grid"]["added"])
+    assert atlas._point_keys(pts)[:len(old)] == atlas._point_keys(old)
 
 
 def test_transfer_points(quick_atlas):

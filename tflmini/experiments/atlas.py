@@ -73,11 +73,12 @@ def _single_points(p):
             for T in g["temperatures"]:
                 pts.append((p["activation"], n1, int(round(g["n0_over_n1"] * n1)), int(round(g["alpha"] * n1)), T))
     elif kind == "width":
-        for r in g["n0_over_n1"]:
-            for n1 in g["widths"]:
-                for _ in range(g.get("n_tasks", 1)):  # independent training sets at the same sizes
-                    pts.append((p["activation"], n1, int(round(r * n1)), int(round(g["alpha"] * n1)),
-                                p["temperature"]))
+        # the grid, then the points added after it (``"added": [[N1, N0/N1], ...]``): a point's seeds come from
+        # its place in this list, so points added at the end leave every earlier point's numbers unchanged
+        sizes = [(n1, r) for r in g["n0_over_n1"] for n1 in g["widths"]] + [tuple(a) for a in g.get("added", ())]
+        for n1, r in sizes:
+            for _ in range(g.get("n_tasks", 1)):  # independent training sets at the same sizes
+                pts.append((p["activation"], n1, int(round(r * n1)), int(round(g["alpha"] * n1)), p["temperature"]))
     else:
         raise ValueError(f"unknown atlas grid kind {kind!r}")
     return pts
@@ -207,9 +208,10 @@ ATLAS_WIDTH = register(Experiment(
     title="Accuracy atlas: finite-size scaling at fixed alpha = P/N1 and fixed N0/N1",
     findings=(),
     params={**_SCALED_BASE, "seed": 33,
-            "grid": {"kind": "width", "widths": [50, 100, 200, 400], "alpha": 1.0, "n0_over_n1": [0.5, 1.0]}},
+            "grid": {"kind": "width", "widths": [50, 100, 200, 400], "alpha": 1.0, "n0_over_n1": [0.5, 1.0],
+                     "added": [[800, 0.5]]}},
     quick={"n_test": 40, "sampler": QUICK_SINGLE_SAMPLER,
-           "grid": {"widths": [8, 16], "n0_over_n1": [0.5]}},
+           "grid": {"widths": [8, 16], "n0_over_n1": [0.5], "added": [[24, 0.5]]}},
     theory=single_theory,
     simulation=single_simulation,
     schema=SINGLE_SCHEMA,
@@ -346,7 +348,7 @@ ATLAS_TRANSFER = register(Experiment(
     title="Accuracy atlas: transfer order parameters and errors over gamma and rho (N0 = N1/2)",
     findings=(),
     params={**{k: v for k, v in SYNTHETIC.items() if k != "n_features"}, **MODEL, "seed": 34, "n_test": 300,
-            "widths": [100, 200], "n0_over_n1": 0.5,
+            "widths": [100, 200, 400], "n0_over_n1": 0.5,
             "alpha_source": 1.0, "alpha_target": 0.3, "rhos": [0.5, 0.9], "gammas": [0.0, 0.3, 1.0, 3.0, 10.0, "inf"],
             "sampler": {"n_source_chains": 4, "snapshots_per_chain": 3, "snapshot_every": 10, "source_warmup": 150,
                         "target_warmup": 60, "target_samples": 60}},
