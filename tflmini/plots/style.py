@@ -38,6 +38,7 @@ __all__ = [
     "format_value",
     "width_color",
     "plot_theory",
+    "update_theory",
     "plot_simulation",
     "label_axes",
     "figure_png",
@@ -111,6 +112,13 @@ def plot_theory(ax, x, y, **kwargs):
     x, y = _finite(x, y)
     style = {**THEORY_STYLE, **kwargs}
     (line,) = ax.plot(x, y, **style)
+    return line
+
+
+def update_theory(line, x, y):
+    """Give a line drawn by :func:`plot_theory` new data (points with a non-finite coordinate dropped alike):
+    slider panels update their curves instead of drawing new ones."""
+    line.set_data(*_finite(x, y))
     return line
 
 

@@ -50,7 +50,7 @@ import numpy as np
 from .._threads import single_thread
 from ..plots.style import format_value
 
-__all__ = ["LogRange", "Panel", "reuse_axes", "rescale", "static_grid"]
+__all__ = ["LogRange", "Panel", "retained", "reuse_axes", "rescale", "static_grid"]
 
 _PNG_CACHE_SIZE = 128
 
@@ -131,6 +131,9 @@ class Panel(widgets.VBox):
     static : None (live) or dict name -> values for one or two sliders (precomputed frames).
     figsize, dpi : the figure's size in inches and the resolution of its PNG.
     layout : ``"frozen"``, ``"constrained"`` or a dict of ``subplots_adjust`` margins (module docstring).
+    retain : keep the figure between drawings (``"frozen"`` layout): ``draw`` then updates the artists it made
+        before (see :func:`retained`) instead of drawing on a cleared figure, so axes, ticks and lines are made
+        once per panel, not at every slider move.
 
     Attributes
     ----------
@@ -144,7 +147,7 @@ class Panel(widgets.VBox):
     render_seconds : the duration (s) of every drawing, cached revisits excluded.
     """
 
-    def __init__(self, draw, controls, values, *, static=None, figsize, dpi=80, layout="frozen"):
+    def __init__(self, draw, controls, values, *, static=None, figsize, dpi=80, layout="frozen", retain=False):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
@@ -154,9 +157,10 @@ class Panel(widgets.VBox):
         if missing:
             raise ValueError(f"no initial value for the slider(s) {sorted(missing)}")
         self._draw, self._controls, self._dpi, self._layout = draw, dict(controls), dpi, layout
+        self._retain = bool(retain)
         self.figure = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self.figure)
-        self._positions = None
+        self._positions, self._frozen_axes = None, []
         self._png_cache = {}
         self.values = {name: self._initial(name, values[name]) for name in self._controls}
         self.sliders, self.readouts, self.frames, self.links, self.grid = {}, {}, {}, [], {}
@@ -312,22 +316,28 @@ class Panel(widgets.VBox):
             fig.subplots_adjust(**self._layout)
             fig.canvas.draw()
             return data
-        fig.clear()
+        if not self._retain:
+            fig.clear()
         fig.set_layout_engine("none")
         data = self._draw(fig, **values)
         if self._layout == "constrained":
             fig.set_layout_engine("constrained")
             fig.canvas.draw()
-        elif self._positions is None or len(self._positions) != len(fig.axes):
+        elif self._positions is None or len(self._positions) != len(fig.axes) or self._moved(fig):
             fig.set_layout_engine("constrained", w_pad=0.06, h_pad=0.06)
             fig.canvas.draw()
             self._positions = [ax.get_position() for ax in fig.axes]
+            self._frozen_axes = list(fig.axes)
             fig.set_layout_engine("none")
         else:
             for ax, pos in zip(fig.axes, self._positions):
                 ax.set_position(pos)
             fig.canvas.draw()
         return data
+
+    def _moved(self, fig):
+        """Whether a retained figure's axes were made anew since its layout was frozen."""
+        return self._retain and any(ax is not old for ax, old in zip(fig.axes, self._frozen_axes))
 
     def _message(self, text):
         fig = self.figure
@@ -473,6 +483,18 @@ def reuse_axes(fig, ncols, **kwargs):
             ax.get_legend().remove()
         ax.set_prop_cycle(None)
     return list(fig.axes)
+
+
+def retained(fig, build):
+    """What ``build(fig)`` returned (the artists it made on ``fig``), built once and kept on the figure: made again
+    only when the figure no longer holds the axes ``build`` made (cleared, e.g. by an error message). For panels
+    with ``retain=True``, whose drawing then only updates data, limits and text of the artists it keeps."""
+    kept = getattr(fig, "_tflmini_retained", None)
+    if kept is None or kept[0] != build or kept[1] != list(fig.axes):
+        fig.clear()
+        artists = build(fig)
+        kept = fig._tflmini_retained = (build, list(fig.axes), artists)
+    return kept[2]
 
 
 def rescale(*axes):

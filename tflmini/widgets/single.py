@@ -26,7 +26,7 @@ from .._validation import check_count, check_nonnegative, check_positive, check_
 from ..kernels import get_activation
 from ..sampling.checks import readout_draws, readout_posterior
 from ..tasks import make_teacher_task
-from .panel import LogRange, Panel, static_grid
+from .panel import LogRange, Panel, rescale, retained, static_grid
 
 __all__ = [
     "posterior_panel",
@@ -220,10 +220,42 @@ class _RenormalizationModel:
             self._curves[key] = (along, nngp)
         return self._curves[key]
 
+    def _build(self, fig):
+        """The figure's axes and the artists every drawing updates (made once per panel, see :func:`retained`)."""
+        ax1, ax2, ax3 = fig.subplots(1, 3)
+        nan = [np.nan]
+        art = {"axes": (ax1, ax2, ax3), "sims": []}
+        # (a) the action around its minimum, and the prior part alone
+        art["action"] = plotting.plot_theory(ax1, [0.0], [0.0], color="C0", label=r"$S(Q) - S(Q^*)$")
+        (art["prior"],) = ax1.plot(nan, nan, **plotting.NNGP_STYLE, label="prior part only (NNGP)")
+        (art["q_star"],) = ax1.plot(nan, nan, "o", color="C0", markersize=6, label="Q*")
+        ax1.set_xlabel(r"order parameter $Q$")
+        ax1.set_ylabel("action (per hidden unit)")
+        # (b) Q* against alpha; (c) the test errors against alpha
+        art["Q"] = plotting.plot_theory(ax2, [1.0], [0.0], color="C4", label="theory")
+        art["nngp_Q"] = ax2.axhline(np.nan, **plotting.NNGP_STYLE, label=r"NNGP: $1/\lambda_1$")
+        marker = {"color": "k", "markersize": 7, "markerfacecolor": "none", "markeredgewidth": 1.5}
+        (art["Q_marker"],) = ax2.plot(nan, nan, "o", **marker)
+        for key, name in (("gibbs_error", "Gibbs"), ("mean_error", "mean")):
+            color = plotting.ERROR_COLORS[key]
+            art[key] = plotting.plot_theory(ax3, [1.0], [0.0], color=color, label=f"{name} error, theory")
+            art["nngp_" + key] = ax3.axhline(np.nan, color=color, ls="--", lw=1.0, alpha=0.6)
+            (art[key + "_marker"],) = ax3.plot(nan, nan, "o", **marker)
+        for ax, ylabel in ((ax2, r"$Q^*$"), (ax3, "test error")):
+            ax.set_xscale("log")
+            ax.set_xlabel(r"load $\alpha = P/N_1$")
+            ax.set_ylabel(ylabel)
+        ax3.set_title("dashed: NNGP limit (α → 0)", fontsize="medium")
+        return art
+
     def draw(self, fig, alpha, temperature, lambda1=1.0):
         n1 = self.n_train / alpha
         along, nngp = self.curves(temperature, lambda1)
-        ax1, ax2, ax3 = fig.subplots(1, 3)
+        art = retained(fig, self._build)
+        ax1, ax2, ax3 = art["axes"]
+        for container in art["sims"]:  # the sampled points of the previous drawing (shown at the run's T, λ1 only)
+            container.remove()
+        art["sims"] = []
         # (a) the action around its minimum, and the prior part alone
         q_star = self.theory.saddle(n1, temperature, lambda1)
         hi = 2.2 * max(q_star, 1.0 / lambda1)
@@ -232,34 +264,40 @@ class _RenormalizationModel:
         s_star = self.theory.action(q_star, n1, temperature, lambda1)
         prior = -0.5 * (np.log(q) - lambda1 * q)
         prior_min = -0.5 * (np.log(1.0 / lambda1) - 1.0)
-        plotting.plot_theory(ax1, q, s - s_star, color="C0", label=r"$S(Q) - S(Q^*)$")
-        ax1.plot(q, prior - prior_min, **plotting.NNGP_STYLE, label="prior part only (NNGP)")
-        ax1.plot([q_star], [0.0], "o", color="C0", markersize=6, label=rf"$Q^* = {q_star:.3f}$")
+        plotting.update_theory(art["action"], q, s - s_star)
+        art["prior"].set_data(q, prior - prior_min)
+        art["q_star"].set_data([q_star], [0.0])
+        art["q_star"].set_label(rf"$Q^* = {q_star:.3f}$")
         top = 1.3 * float(max(s[-1] - s_star, prior[-1] - prior_min))
+        rescale(ax1)
         ax1.set_ylim(-0.06 * top, top)
-        plotting.label_axes(ax1, r"order parameter $Q$", "action (per hidden unit)",
-                            title=f"α = {alpha:.3g}:  N1 = P/α = {n1:.4g}")
+        plotting.label_axes(ax1, ax1.get_xlabel(), ax1.get_ylabel(), title=f"α = {alpha:.3g}:  N1 = P/α = {n1:.4g}")
         # (b) Q* against alpha; (c) the test errors against alpha
         show_sim = (self.sim is not None and abs(temperature - self.sim_T) <= 1e-6 * self.sim_T
                     and abs(lambda1 - self.sim_lambda1) <= 1e-6 * self.sim_lambda1)
         sim = self.sim if show_sim else None
-        plotting.plot_alpha_curves(ax2, self.alpha_grid, along["Q"], color="C4", label="theory",
-                                   sim=(sim["alpha"], *sim["sampler"]["Q"]) if sim else None,
-                                   sim_label="sampled networks")
-        ax2.axhline(1.0 / lambda1, **plotting.NNGP_STYLE, label=r"NNGP: $1/\lambda_1$")
-        ax2.plot([alpha], [q_star], "o", color="k", markersize=7, markerfacecolor="none", markeredgewidth=1.5)
-        plotting.label_axes(ax2, r"load $\alpha = P/N_1$", r"$Q^*$", title=f"P = {self.n_train}, T = {temperature:.3g}")
-        for key, name in (("gibbs_error", "Gibbs"), ("mean_error", "mean")):
-            color = plotting.ERROR_COLORS[key]
-            plotting.plot_alpha_curves(ax3, self.alpha_grid, along[key], color=color, label=f"{name} error, theory",
-                                       sim=(sim["alpha"], *sim["sampler"][key]) if sim else None,
-                                       sim_label=f"{name} error, sampled")
-            ax3.axhline(nngp[key], color=color, ls="--", lw=1.0, alpha=0.6)
+        plotting.update_theory(art["Q"], self.alpha_grid, along["Q"])
+        art["nngp_Q"].set_ydata([1.0 / lambda1] * 2)
+        art["Q_marker"].set_data([alpha], [q_star])
+        for key in ("gibbs_error", "mean_error"):
+            plotting.update_theory(art[key], self.alpha_grid, along[key])
+            art["nngp_" + key].set_ydata([nngp[key]] * 2)
             current = self.theory.errors(q_star, temperature)[0 if key == "gibbs_error" else 1]
-            ax3.plot([alpha], [current], "o", color="k", markersize=7, markerfacecolor="none", markeredgewidth=1.5)
+            art[key + "_marker"].set_data([alpha], [current])
+        ax3.set_autoscaley_on(True)  # its lower limit was fixed at 0 by the previous drawing
+        rescale(ax2, ax3)  # the theory lines; the sampled points below add their error bars to the limits
+        if sim:
+            art["sims"].append(plotting.plot_simulation(ax2, sim["alpha"], *sim["sampler"]["Q"], color="C4",
+                                                        label="sampled networks"))
+            for key, name in (("gibbs_error", "Gibbs"), ("mean_error", "mean")):
+                art["sims"].append(plotting.plot_simulation(ax3, sim["alpha"], *sim["sampler"][key],
+                                                            color=plotting.ERROR_COLORS[key],
+                                                            label=f"{name} error, sampled"))
+            ax2.autoscale_view()
+            ax3.autoscale_view()
         ax3.set_ylim(bottom=0.0)
-        plotting.label_axes(ax3, r"load $\alpha = P/N_1$", "test error",
-                            title="dashed: NNGP limit (α → 0)", legend_kw={"loc": "lower left"})
+        plotting.label_axes(ax2, ax2.get_xlabel(), ax2.get_ylabel(), title=f"P = {self.n_train}, T = {temperature:.3g}")
+        plotting.label_axes(ax3, ax3.get_xlabel(), ax3.get_ylabel(), legend_kw={"loc": "lower left"})
         return {"Q": q_star, "n_hidden": n1}
 
 
@@ -327,4 +365,4 @@ def renormalization_panel(*, alpha=1.0, temperature=None, lambda1=None, n_train=
     static = static_grid(static, {"alpha": (0.03, 0.06, 0.125, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0),
                                   "temperature": tuple(sorted({0.01, params["temperature"], 0.2}))})
     return Panel(model.draw, controls, {"alpha": alpha, "temperature": temperature, "lambda1": lambda1},
-                 static=static, figsize=(8.5, 3.4), dpi=dpi or (80 if static else 90))
+                 static=static, figsize=(8.5, 3.4), dpi=dpi or (80 if static else 90), retain=True)
