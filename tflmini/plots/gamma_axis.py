@@ -5,15 +5,16 @@ axis, with break marks between them and the logarithmic part.
 :func:`plot_gamma_curve` (a theory line, its ends as ticks), :func:`plot_gamma_points` (simulation points with
 error bars), :func:`gamma_text` (a coupling as math text, ``\infty`` for infinity) and
 :func:`plot_order_parameters` (the three target order parameters of a theory curve along the coupling, as the
-slider panels show them).
+slider panels show them). :class:`GammaCurve` and :class:`OrderParameterCurves` draw the same once and then take
+new values, for slider panels that keep their artists between moves.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gamma_position", "format_gamma_axis", "plot_gamma_curve", "plot_gamma_points", "gamma_text",
-           "plot_order_parameters"]
+__all__ = ["gamma_position", "format_gamma_axis", "plot_gamma_curve", "GammaCurve", "plot_gamma_points", "gamma_text",
+           "plot_order_parameters", "OrderParameterCurves"]
 
 
 def gamma_text(g):
@@ -67,27 +68,71 @@ def format_gamma_axis(ax, g_min=1e-2, g_max=1e3, gap=1.0, label=None, *, math=Tr
     return ax
 
 
-def plot_gamma_curve(ax, gammas, values, *, g_min=1e-2, g_max=1e3, gap=1.0, **kwargs):
-    """A theory line against the coupling (NaNs dropped). The values at γ = 0 and γ = ∞ are drawn as short
-    horizontal ticks joined to the logarithmic part by dotted segments (the axis is broken there)."""
+def _gamma_curve_pieces(gammas, values, g_min, g_max, gap):
+    """What :func:`plot_gamma_curve` draws: the logarithmic part ``(x, y)`` and, for γ = 0 and γ = ∞ in turn,
+    ``None`` (no finite value there) or ``(tick, join)``: the end's point and the dotted segment from it to the
+    nearest point of the logarithmic part (``None`` if that part is empty)."""
     gammas = np.asarray(gammas, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
     ok = np.isfinite(values)
     g, y = gammas[ok], values[ok]
     x = gamma_position(g, g_min, g_max, gap)
     inner = np.isfinite(g) & (g > 0)
-    (line,) = ax.plot(x[inner], y[inner], **kwargs)
-    style = {"color": line.get_color(), "lw": line.get_linewidth(), "alpha": line.get_alpha(),
-             "zorder": line.get_zorder()}
     idx = np.flatnonzero(inner)
+    ends = []
     for end, j in ((g == 0, idx[0] if idx.size else None), (np.isinf(g), idx[-1] if idx.size else None)):
         if not np.any(end):
+            ends.append(None)
             continue
         k = np.flatnonzero(end)[0]
-        if j is not None:
-            ax.plot([x[k], x[j]], [y[k], y[j]], linestyle=":", **style)
-        ax.plot([x[k]], [y[k]], marker="_", markersize=12, mew=2, linestyle="none", **style)
+        ends.append((([x[k]], [y[k]]), None if j is None else ([x[k], x[j]], [y[k], y[j]])))
+    return (x[inner], y[inner]), ends
+
+
+def _end_styles(line):
+    style = {"color": line.get_color(), "lw": line.get_linewidth(), "alpha": line.get_alpha(),
+             "zorder": line.get_zorder()}
+    return {"linestyle": ":", **style}, {"marker": "_", "markersize": 12, "mew": 2, "linestyle": "none", **style}
+
+
+def plot_gamma_curve(ax, gammas, values, *, g_min=1e-2, g_max=1e3, gap=1.0, **kwargs):
+    """A theory line against the coupling (NaNs dropped). The values at γ = 0 and γ = ∞ are drawn as short
+    horizontal ticks joined to the logarithmic part by dotted segments (the axis is broken there)."""
+    inner, ends = _gamma_curve_pieces(gammas, values, g_min, g_max, gap)
+    (line,) = ax.plot(*inner, **kwargs)
+    join_style, tick_style = _end_styles(line)
+    for piece in ends:
+        if piece is None:
+            continue
+        tick, join = piece
+        if join is not None:
+            ax.plot(*join, **join_style)
+        ax.plot(*tick, **tick_style)
     return line
+
+
+class GammaCurve:
+    """A theory line against the coupling, drawn as :func:`plot_gamma_curve` draws it, whose values can be replaced
+    (:meth:`update`): slider panels keep their lines and give them new data at every move.
+
+    Attributes: ``line`` (the logarithmic part, which carries the label) and ``ends``, the (dotted join, tick)
+    lines at γ = 0 and γ = ∞ (empty where the curve has no finite value)."""
+
+    def __init__(self, ax, *, g_min=1e-2, g_max=1e3, gap=1.0, **kwargs):
+        self.axis = (g_min, g_max, gap)
+        (self.line,) = ax.plot([], [], **kwargs)
+        join_style, tick_style = _end_styles(self.line)
+        self.ends = [(ax.plot([], [], **join_style)[0], ax.plot([], [], **tick_style)[0]) for _ in range(2)]
+
+    def update(self, gammas, values):
+        """Draw ``values`` along ``gammas`` (NaNs dropped); returns self."""
+        inner, ends = _gamma_curve_pieces(gammas, values, *self.axis)
+        self.line.set_data(*inner)
+        for (join_line, tick_line), piece in zip(self.ends, ends):
+            tick, join = piece if piece is not None else (([], []), None)
+            tick_line.set_data(*tick)
+            join_line.set_data(*(join if join is not None else ([], [])))
+        return self
 
 
 def plot_gamma_points(ax, gammas, mean, se, *, g_min=1e-2, g_max=1e3, gap=1.0, **kwargs):
@@ -101,21 +146,47 @@ def plot_gamma_points(ax, gammas, mean, se, *, g_min=1e-2, g_max=1e3, gap=1.0, *
     return ax.errorbar(x, mean, yerr=np.where(np.isfinite(se), se, 0.0), **kwargs)
 
 
+class OrderParameterCurves:
+    r""":math:`Q_t, Q_{st}, Q_{tt}` of theory curves against the coupling, with a ``marker`` at the chosen coupling
+    and, if given, sampled points with error bars; plain-text labels (fast, for slider panels). Made once on ``ax``
+    (axis, labels, legend), then :meth:`update` draws a curve: slider panels keep these artists between moves."""
+
+    def __init__(self, ax, *, marker="o", ms=8, label_suffix="", ylabel="order parameter", legend_kw=None):
+        from .style import COLORS, Q_LABELS
+
+        self.ax, self.sampled = ax, []
+        self.curves, self.markers = {}, {}
+        for k in ("Q_t", "Q_st", "Q_tt"):
+            self.curves[k] = GammaCurve(ax, color=COLORS[k], lw=2, label=Q_LABELS[k] + label_suffix)
+            # above the curves and the sampled points, which each update adds after it
+            (self.markers[k],) = ax.plot([], [], marker, color=COLORS[k], ms=ms, mec="k", zorder=2.5)
+        ax.axhline(0, color="0.85", lw=0.8, zorder=0)
+        format_gamma_axis(ax, math=False)
+        ax.set_ylabel(ylabel)
+        ax.legend(**{"fontsize": "small", "loc": "center left", **(legend_kw or {})})
+
+    def update(self, gammas, curve, index, sampled=None):
+        """Draw ``curve`` (dict of arrays along ``gammas``) with the marker at ``gammas[index]`` and, if given,
+        ``sampled = (gammas, {key: {"mean", "se"}})`` as points with error bars; returns self."""
+        from .style import COLORS
+
+        for container in self.sampled:
+            container.remove()
+        self.sampled = []
+        for k in ("Q_t", "Q_st", "Q_tt"):
+            self.curves[k].update(gammas, curve[k])
+            finite = np.isfinite(curve[k][index])
+            self.markers[k].set_data(*(([gamma_position(gammas[index])], [curve[k][index]]) if finite else ([], [])))
+            if sampled is not None:
+                self.sampled.append(plot_gamma_points(self.ax, sampled[0], sampled[1][k]["mean"], sampled[1][k]["se"],
+                                                      color=COLORS[k], mec="k", mew=0.6))
+        return self
+
+
 def plot_order_parameters(ax, gammas, curve, index, *, sampled=None, marker="o", ms=8, label_suffix="",
                           ylabel="order parameter", legend_kw=None):
     r""":math:`Q_t, Q_{st}, Q_{tt}` of a theory ``curve`` (dict of arrays along ``gammas``) against the coupling,
     with a ``marker`` at ``gammas[index]`` and, if given, ``sampled = (gammas, {key: {"mean", "se"}})`` as points
-    with error bars; plain-text labels (fast, for slider panels)."""
-    from .style import COLORS, Q_LABELS
-
-    for k in ("Q_t", "Q_st", "Q_tt"):
-        plot_gamma_curve(ax, gammas, curve[k], color=COLORS[k], lw=2, label=Q_LABELS[k] + label_suffix)
-        if sampled is not None:
-            plot_gamma_points(ax, sampled[0], sampled[1][k]["mean"], sampled[1][k]["se"], color=COLORS[k], mec="k",
-                              mew=0.6)
-        if np.isfinite(curve[k][index]):
-            ax.plot(gamma_position(gammas[index]), curve[k][index], marker, color=COLORS[k], ms=ms, mec="k")
-    ax.axhline(0, color="0.85", lw=0.8, zorder=0)
-    format_gamma_axis(ax, math=False)
-    ax.set_ylabel(ylabel)
-    ax.legend(**{"fontsize": "small", "loc": "center left", **(legend_kw or {})})
+    with error bars; plain-text labels (fast, for slider panels). Returns the :class:`OrderParameterCurves`."""
+    return OrderParameterCurves(ax, marker=marker, ms=ms, label_suffix=label_suffix, ylabel=ylabel,
+                                legend_kw=legend_kw).update(gammas, curve, index, sampled)

@@ -12,11 +12,10 @@ import numpy as np
 
 from ..datasets import DIGITS_TARGETS, digits_catalogue, make_digits_transfer_task
 from ..transfer_curves import gamma_grid, theory_along_gamma
-from ..plots.gamma_axis import (format_gamma_axis, gamma_position, plot_gamma_curve, plot_gamma_points,
-                                plot_order_parameters)
+from ..plots.gamma_axis import GammaCurve, OrderParameterCurves, format_gamma_axis, gamma_position, plot_gamma_points
 from ..plots.style import COLORS, format_value
 from .explorer import Explorer
-from .panel import Panel, rescale, reuse_axes, static_grid
+from .panel import Panel, rescale, retained, static_grid
 from .transfer import LAYOUT
 
 __all__ = ["DigitsExplorer", "digits_panel"]
@@ -136,34 +135,51 @@ def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explor
     spec = {"target": ("target task", TARGET_NAMES), "gamma": ("coupling γ", PANEL_GAMMAS),
             "n_hidden": ("width N₁", PANEL_WIDTHS)}
 
+    m, s = "mean_error", "single_source_error"
+
+    def build(fig):
+        ax, bx = fig.subplots(1, 2)
+        art = {"axes": (ax, bx), "sampled": [],
+               m: GammaCurve(ax, color=COLORS["transfer"], lw=2),
+               s: GammaCurve(ax, color="C3", lw=1.6),
+               "control": GammaCurve(ax, color=COLORS["control"], ls="--", label="matched-prior control"),
+               "lazy": GammaCurve(ax, color=COLORS["lazy"], lw=1, label="lazy limit N₁ → ∞"),
+               "scratch": ax.axhline(0.0, color=COLORS["scratch"], ls=":", lw=1, label="scratch (γ = 0)")}
+        # above the sampled points, which each drawing adds after it
+        (art["marker"],) = ax.plot([], [], "o", color=COLORS["transfer"], ms=9, mec="k", zorder=2.5)
+        format_gamma_axis(ax, math=False)
+        ax.set_ylabel("target test error (MSE)")
+        art["order_parameters"] = OrderParameterCurves(bx, marker="D", ms=7, label_suffix=" theory",
+                                                       ylabel="order parameter (dimensionless)",
+                                                       legend_kw={"fontsize": "small"})
+        return art
+
     def draw(fig, target, gamma, n_hidden):
         c = ex.curve(target, n_hidden)
         lazy = ex.lazy_curve(target)
         g, i = ex.gammas, ex.index(gamma)
-        m = "mean_error"
-        ax, bx = reuse_axes(fig, 2)
-        s = "single_source_error"
-        plot_gamma_curve(ax, g, c[m], color=COLORS["transfer"], lw=2, label=f"εₘ theory, N₁ = {n_hidden}")
-        plot_gamma_curve(ax, g, c[s], color="C3", lw=1.6, label=f"ε_single theory, N₁ = {n_hidden}")
-        plot_gamma_curve(ax, g, c["matched_" + m], color=COLORS["control"], ls="--", label="matched-prior control")
-        plot_gamma_curve(ax, g, lazy[m], color=COLORS["lazy"], lw=1, label="lazy limit N₁ → ∞")
-        ax.axhline(c[m][0], color=COLORS["scratch"], ls=":", lw=1, label="scratch (γ = 0)")
+        art = retained(fig, build)
+        ax, bx = art["axes"]
+        for container in art["sampled"]:
+            container.remove()
+        art["sampled"] = []
+        art[m].update(g, c[m]).line.set_label(f"εₘ theory, N₁ = {n_hidden}")
+        art[s].update(g, c[s]).line.set_label(f"ε_single theory, N₁ = {n_hidden}")
+        art["control"].update(g, c["matched_" + m])
+        art["lazy"].update(g, lazy[m])
+        art["scratch"].set_ydata([c[m][0], c[m][0]])
         sampled = ex.sampled(target, n_hidden)
         if sampled is not None:
             name, gs, res = sampled
-            plot_gamma_points(ax, gs, res[m]["mean"], res[m]["se"], color=COLORS["transfer"], mec="k", mew=0.6,
-                              label=f"εₘ sampled ({name})")
+            art["sampled"].append(plot_gamma_points(ax, gs, res[m]["mean"], res[m]["se"], color=COLORS["transfer"],
+                                                    mec="k", mew=0.6, label=f"εₘ sampled ({name})"))
             if s in res:
-                plot_gamma_points(ax, gs, res[s]["mean"], res[s]["se"], fmt="s", color="C3", mec="k", mew=0.6,
-                                  label=f"ε_single sampled ({name})")
-        if np.isfinite(c[m][i]):
-            ax.plot(gamma_position(g[i]), c[m][i], "o", color=COLORS["transfer"], ms=9, mec="k")
-        format_gamma_axis(ax, math=False)
-        ax.set_ylabel("target test error (MSE)")
+                art["sampled"].append(plot_gamma_points(ax, gs, res[s]["mean"], res[s]["se"], fmt="s", color="C3",
+                                                        mec="k", mew=0.6, label=f"ε_single sampled ({name})"))
+        shown = np.isfinite(c[m][i])
+        art["marker"].set_data(*(([gamma_position(g[i])], [c[m][i]]) if shown else ([], [])))
         ax.legend(fontsize="small", loc="best")
-        plot_order_parameters(bx, g, c, i, sampled=None if sampled is None else sampled[1:], marker="D", ms=7,
-                              label_suffix=" theory", ylabel="order parameter (dimensionless)",
-                              legend_kw={"fontsize": "small"})
+        art["order_parameters"].update(g, c, i, sampled=None if sampled is None else sampled[1:])
         rescale(ax, bx)
         a, b = pairs[target]
         fig.suptitle(f"target {target} ({a} vs {b}, ρ = {rho[target]:.2f}), N₁ = {n_hidden}, γ = {format_value(gamma)}:  "

@@ -32,11 +32,11 @@ from ..renormalization import ConvergenceError
 from ..tasks import Task, TransferTask, make_transfer_task
 from ..transfer import FranzParisiTransfer
 from ..transfer_curves import gamma_grid, matched_prior_along_gamma, optimal_gamma, theory_along_gamma
-from ..plots.gamma_axis import format_gamma_axis, gamma_position, plot_gamma_curve, plot_order_parameters
+from ..plots.gamma_axis import GammaCurve, OrderParameterCurves, format_gamma_axis, gamma_position
 from ..plots.style import COLORS, Q_LABELS, format_value
 from ..plots.transfer import plot_action_slices
 from .explorer import Explorer
-from .panel import Panel, rescale, reuse_axes, static_grid
+from .panel import Panel, rescale, retained, reuse_axes, static_grid
 
 __all__ = ["TransferExplorer", "transfer_panel", "saddle_panel", "order_parameter_panel"]
 
@@ -104,6 +104,16 @@ class TransferExplorer(Explorer):
 
         return self.cached(("curve", int(n_source), int(n_target), float(rho), float(n_hidden)), compute)
 
+    def lazy_curve(self, n_source, n_target, rho):
+        r"""The error of :attr:`metric` in the lazy limit :math:`N_1 = \infty` along :attr:`gammas`, with the order
+        parameters and ``n_failed``: the theory alone, without the matched-prior control and the estimators that
+        :meth:`curve` adds (the full curve at :math:`N_1 = \infty` if it is cached already). Cached."""
+        full = ("curve", int(n_source), int(n_target), float(rho), np.inf)
+        if full in self._cache:
+            return self._cache[full]
+        return self.cached(("lazy", int(n_source), int(n_target), float(rho)), lambda: theory_along_gamma(
+            self.task(rho, n_source, n_target), np.inf, self.gammas, metrics=(self.metric,), **self.model))
+
     def estimator(self, n_source, n_target, rho, n_hidden, gamma):
         """The fitted :class:`~tflmini.FranzParisiTransfer` at one coupling of the grid (None if its saddle
         point was not found): from the curve through it if that is cached, else fitted alone (a panel that
@@ -153,29 +163,44 @@ def transfer_panel(*, alpha_target=0.3, alpha_source=1.0, gamma=1.0, rho=0.9, n_
     spec = {"alpha_target": ("αₜ = Pₜ/N₁", ALPHA_TARGETS), "alpha_source": ("αₛ = Pₛ/N₁", ALPHA_SOURCES),
             "gamma": ("coupling γ", tuple(ex.gammas)), "rho": ("relatedness ρ", RHOS), "n_hidden": ("width N₁", WIDTHS)}
 
+    m = ex.metric
+
+    def build(fig):
+        ax, bx = fig.subplots(1, 2)
+        art = {"axes": (ax, bx),
+               "transfer": GammaCurve(ax, color=COLORS["transfer"], lw=2, label="transfer (theory)"),
+               "control": GammaCurve(ax, color=COLORS["control"], ls="--", label="matched-prior control"),
+               "lazy": GammaCurve(ax, color=COLORS["lazy"], lw=1, label="lazy limit N₁ → ∞"),
+               "scratch": ax.axhline(0.0, color=COLORS["scratch"], ls=":", lw=1)}
+        (art["best"],) = ax.plot([], [], "*", color="k", ms=12)
+        (art["marker"],) = ax.plot([], [], "o", color=COLORS["transfer"], ms=9, mec="k")
+        format_gamma_axis(ax, math=False)
+        ax.set_ylabel("target test error" + (" (posterior mean)" if m == "mean_error" else " (Gibbs)"))
+        art["order_parameters"] = OrderParameterCurves(bx)
+        return art
+
     def draw(fig, alpha_target, alpha_source, gamma, rho, n_hidden):
         ps, pt = ex.sizes(alpha_source, alpha_target, n_hidden)
         c = ex.curve(ps, pt, rho, n_hidden)
-        lazy = ex.curve(ps, pt, rho, np.inf)
-        m = ex.metric
+        lazy = ex.lazy_curve(ps, pt, rho)
         g = ex.gammas
         i = ex.index(gamma)
-        ax, bx = reuse_axes(fig, 2)
-        plot_gamma_curve(ax, g, c[m], color=COLORS["transfer"], lw=2, label="transfer (theory)")
-        plot_gamma_curve(ax, g, c["control_" + m], color=COLORS["control"], ls="--", label="matched-prior control")
-        plot_gamma_curve(ax, g, lazy[m], color=COLORS["lazy"], lw=1, label="lazy limit N₁ → ∞")
+        art = retained(fig, build)
+        ax, bx = art["axes"]
+        art["transfer"].update(g, c[m])
+        art["control"].update(g, c["control_" + m])
+        art["lazy"].update(g, lazy[m])
         e0 = c[m][0] if np.isfinite(c[m][0]) else np.nan
-        if np.isfinite(e0):
-            ax.axhline(e0, color=COLORS["scratch"], ls=":", lw=1, label="scratch (γ = 0)")
+        art["scratch"].set_data(*(([0, 1], [e0, e0]) if np.isfinite(e0) else ([], [])))
+        art["scratch"].set_label("scratch (γ = 0)" if np.isfinite(e0) else "_scratch")
         g_star, e_star = optimal_gamma(g, c[m])
-        if np.isfinite(e_star):
-            ax.plot(gamma_position(g_star), e_star, "*", color="k", ms=12, label="best γ* = " + ("∞" if np.isinf(g_star) else f"{g_star:.3g}"))
-        if np.isfinite(c[m][i]):
-            ax.plot(gamma_position(g[i]), c[m][i], "o", color=COLORS["transfer"], ms=9, mec="k")
-        format_gamma_axis(ax, math=False)
-        ax.set_ylabel("target test error" + (" (posterior mean)" if m == "mean_error" else " (Gibbs)"))
+        shown = np.isfinite(e_star)
+        art["best"].set_data(*(([gamma_position(g_star)], [e_star]) if shown else ([], [])))
+        art["best"].set_label("best γ* = " + ("∞" if np.isinf(g_star) else f"{g_star:.3g}") if shown else "_best")
+        shown = np.isfinite(c[m][i])
+        art["marker"].set_data(*(([gamma_position(g[i])], [c[m][i]]) if shown else ([], [])))
         ax.legend(fontsize="small", loc="best")
-        plot_order_parameters(bx, g, c, i)
+        art["order_parameters"].update(g, c, i)
         rescale(ax, bx)
         gain = e0 - c[m][i]
         failed = c["n_failed"] + lazy["n_failed"]
@@ -247,28 +272,39 @@ def order_parameter_panel(*, n_hidden=100, rho=0.9, gamma=1.0, n_source=100, n_t
     spec = {"n_hidden": ("width N₁", LAZY_WIDTHS), "rho": ("relatedness ρ", RHOS),
             "gamma": ("coupling γ", tuple(ex.gammas))}
 
-    def draw(fig, n_hidden, rho, gamma):
-        c = ex.curve(n_source, n_target, rho, n_hidden)
-        m = ex.metric
-        gain = c["control_" + m] - c[m]
-        g, i = ex.gammas, ex.index(gamma)
-        ax, bx = reuse_axes(fig, 2)
+    def build(fig):
+        ax, bx = fig.subplots(1, 2)
+        art = {"axes": (ax, bx), "curves": {}, "markers": {}}
         for k in ("Q_t", "Q_st", "Q_tt"):
-            plot_gamma_curve(ax, g, c[k], color=COLORS[k], lw=2, label=Q_LABELS[k])
-            if np.isfinite(c[k][i]):
-                ax.plot(gamma_position(g[i]), c[k][i], "o", color=COLORS[k], ms=8, mec="k")
+            art["curves"][k] = GammaCurve(ax, color=COLORS[k], lw=2, label=Q_LABELS[k])
+            (art["markers"][k],) = ax.plot([], [], "o", color=COLORS[k], ms=8, mec="k")
         ax.axhline(0, color="0.85", lw=0.8, zorder=0)
         ax.set_ylim(-0.05, 1.3)
         format_gamma_axis(ax, math=False)
         ax.set_ylabel("order parameter")
         ax.legend(fontsize="small", loc="upper left", ncols=3)
-        plot_gamma_curve(bx, g, gain, color=COLORS["transfer"], lw=2)
-        if np.isfinite(gain[i]):
-            bx.plot(gamma_position(g[i]), gain[i], "o", color=COLORS["transfer"], ms=8, mec="k")
+        art["gain"] = GammaCurve(bx, color=COLORS["transfer"], lw=2)
+        (art["gain_marker"],) = bx.plot([], [], "o", color=COLORS["transfer"], ms=8, mec="k")
         bx.axhline(0, color="0.6", lw=0.8, zorder=0)
-        bx.set_ylim(*gain_limits(rho, gain))
         format_gamma_axis(bx, math=False)
         bx.set_ylabel("gain over the matched-prior control")
+        return art
+
+    def draw(fig, n_hidden, rho, gamma):
+        c = ex.curve(n_source, n_target, rho, n_hidden)
+        m = ex.metric
+        gain = c["control_" + m] - c[m]
+        g, i = ex.gammas, ex.index(gamma)
+        art = retained(fig, build)
+        ax, bx = art["axes"]
+        for k in ("Q_t", "Q_st", "Q_tt"):
+            art["curves"][k].update(g, c[k])
+            shown = np.isfinite(c[k][i])
+            art["markers"][k].set_data(*(([gamma_position(g[i])], [c[k][i]]) if shown else ([], [])))
+        art["gain"].update(g, gain)
+        shown = np.isfinite(gain[i])
+        art["gain_marker"].set_data(*(([gamma_position(g[i])], [gain[i]]) if shown else ([], [])))
+        bx.set_ylim(*gain_limits(rho, gain))
         fig.suptitle(f"Pₛ = {n_source}, Pₜ = {n_target}, N₁ = {format_value(n_hidden)}, ρ = {rho:g}, γ = {format_value(gamma)}:  "
                      f"Qₛₜ = {c['Q_st'][i]:.3f}, Qₜₜ = {c['Q_tt'][i]:.3f}, gain {gain[i]:+.4f}", fontsize="medium")
         return {"gammas": g, "order_parameters": {k: c[k] for k in ("Q_t", "Q_st", "Q_tt")}, "gain": gain,
