@@ -148,8 +148,9 @@ class Panel(widgets.VBox):
     """
 
     def __init__(self, draw, controls, values, *, static=None, figsize, dpi=80, layout="frozen", retain=False):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+
+        from .canvas import PanelCanvas
 
         if not (layout in ("frozen", "constrained") or isinstance(layout, dict)):
             raise ValueError(f"layout must be 'frozen', 'constrained' or a dict of margins, got {layout!r}")
@@ -159,7 +160,7 @@ class Panel(widgets.VBox):
         self._draw, self._controls, self._dpi, self._layout = draw, dict(controls), dpi, layout
         self._retain = bool(retain)
         self.figure = Figure(figsize=figsize, dpi=dpi)
-        FigureCanvasAgg(self.figure)
+        PanelCanvas(self.figure)  # Agg, with the text drawn from caches (the same pixels, faster)
         self._positions, self._frozen_axes = None, []
         self._png_cache = {}
         self.values = {name: self._initial(name, values[name]) for name in self._controls}
