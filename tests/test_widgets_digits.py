@@ -70,3 +70,24 @@ def test_the_lazy_curve_alone_equals_that_of_the_full_curve():
     full = ex.curve("close", np.inf)
     np.testing.assert_allclose(lazy["mean_error"], full["mean_error"], rtol=1e-12)
     assert "matched_mean_error" not in lazy and "single_source_error" not in lazy
+
+
+def test_panel_keeps_its_lines_and_replaces_the_sampled_points(explorer):
+    """A move updates the panel's lines (made once) and replaces the sampled points: shown where cached networks
+    exist for the target and width, gone where none do, never piled up."""
+    def own_lines(ax):  # the lines of the theory and the markers: not those of the sampled points
+        points = {id(a) for c in ax.containers for a in c.get_children()}
+        return [line for line in ax.lines if id(line) not in points]
+
+    p = digits_panel(explorer=explorer, target="close", n_hidden=100)
+    axes = list(p.figure.axes)
+    lines = [own_lines(ax) for ax in axes]
+    n_points = [len(ax.containers) for ax in axes]
+    assert all(n_points)  # digits_gamma_sweep: close at N1 = 100
+    p.update(target="weak", n_hidden=400)  # no cached networks there
+    assert p.last_error is None and not any(ax.containers for ax in axes)
+    p.update(target="close", n_hidden=100, gamma=np.inf)
+    assert [len(ax.containers) for ax in axes] == n_points
+    assert list(p.figure.axes) == axes and [own_lines(ax) for ax in axes] == lines
+    label = next(t.get_text() for t in axes[0].get_legend().get_texts() if t.get_text().startswith("εₘ theory"))
+    assert label == "εₘ theory, N₁ = 100"

@@ -327,3 +327,104 @@ def test_reused_axes_forget_the_error_bars_of_the_previous_drawing():
     ax.plot([0, 1], [2, 3], label="new curve")
     assert [t.get_text() for t in ax.legend().get_texts()] == ["new curve"]
     plt.close(fig)
+
+
+# -- a kept figure: artists made once, updated at every move ---------------------------------------------
+
+def test_a_retained_figure_keeps_its_artists_and_is_rebuilt_after_an_error():
+    """``retain=True`` with :func:`retained`: the axes and lines of the first drawing are updated by the next ones
+    (not made anew), the frozen layout stays; after a failed drawing (a message on a cleared figure) they are built
+    again."""
+    from tflmini.widgets.panel import retained
+
+    builds = []
+
+    def build(fig):
+        builds.append(1)
+        ax = fig.subplots()
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        return {"line": ax.plot([], [])[0]}
+
+    def draw(fig, a):
+        if a == 3.0:
+            raise RuntimeError("no saddle point")
+        art = retained(fig, build)
+        art["line"].set_data([0.0, 1.0], [0.0, a])
+        return {"a": a}
+
+    panel = Panel(draw, {"a": ("a", (1.0, 2.0, 3.0))}, {"a": 1.0}, figsize=(3, 2), retain=True)
+    ax, line = panel.figure.axes[0], panel.figure.axes[0].lines[0]
+    position = ax.get_position().bounds
+    panel.update(a=2.0)
+    assert panel.figure.axes == [ax] and list(ax.lines) == [line] and list(line.get_ydata()) == [0.0, 2.0]
+    assert ax.get_position().bounds == pytest.approx(position) and len(builds) == 1
+    panel.update(a=3.0)
+    assert panel.last_error is not None and not panel.figure.axes
+    panel.update(a=1.0)  # revisit: from the cache, no drawing
+    panel._png_cache.clear()
+    panel.update(a=2.0)
+    assert panel.last_error is None and len(builds) == 2 and len(panel.figure.axes) == 1
+    assert list(panel.figure.axes[0].lines[0].get_ydata()) == [0.0, 2.0]
+    assert panel.figure.axes[0].get_position().bounds == pytest.approx(position)
+
+
+# -- the panels' canvas: cached text, the pixels of Agg ----------------------------------------------------
+
+def test_the_panel_canvas_draws_the_pixels_of_agg():
+    """Text drawn from the caches (string layouts, glyph bitmaps reused at whole-pixel shifts) is pixel for pixel
+    the text Agg draws: plain, rotated, unicode, mathematical (with a fraction bar) and unantialiased text, the
+    same strings at whole- and fractional-pixel offsets."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import IdentityTransform
+
+    from tflmini.widgets import canvas
+
+    def figure(canvas_class):
+        fig = Figure(figsize=(4, 3), dpi=80)
+        canvas_class(fig)
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, 1], label=r"$\frac{Q_{st}}{2}$ theory")
+        ax.set_xlabel("coupling γ (10⁻²…∞)")
+        ax.set_ylabel("order parameter Qₜₜ")  # rotated
+        ax.legend()
+        for k in range(6):  # whole-pixel steps (the same bitmaps, moved) and fractional ones
+            fig.text(10.3 + k, 20.7 + 3 * k, "αₜ = Pₜ/N₁", transform=IdentityTransform())
+            fig.text(150.0 + 0.37 * k, 60.0 + 0.21 * k, "gain +0.0123", transform=IdentityTransform(), rotation=30)
+        fig.text(0.5, 0.9, "no antialiasing", antialiased=False)
+        return fig
+
+    assert canvas.SUPPORTED  # the Matplotlib of requirements/book.txt
+    canvas.clear_text_caches()
+    fast, agg = figure(canvas.PanelCanvas), figure(FigureCanvasAgg)
+    agg.canvas.draw()
+    reference = np.asarray(agg.canvas.buffer_rgba()).copy()
+    for _ in range(2):  # the first drawing fills the caches, the second draws from them only
+        fast.canvas.draw()
+        np.testing.assert_array_equal(np.asarray(fast.canvas.buffer_rgba()), reference)
+        glyphs = len(canvas._GLYPHS)
+    assert type(fast.canvas.get_renderer()).__name__ == "_CachedTextRenderer"
+    assert glyphs and len(canvas._LAYOUTS)
+    fast.canvas.draw()
+    assert len(canvas._GLYPHS) == glyphs  # nothing new to render
+
+
+def test_live_images_are_fast_pngs_of_the_same_pixels():
+    """A live image is compressed at zlib's fastest level (it is made at every move), static frames harder."""
+    import io
+
+    from PIL import Image
+
+    live = Panel(line, CONTROLS, {"a": 2.0, "b": 1.0}, figsize=(3, 2))
+    pixels = np.asarray(Image.open(io.BytesIO(live.png)).convert("RGB"))
+    drawn = np.asarray(live.figure.canvas.buffer_rgba())[..., :3]
+    np.testing.assert_array_equal(pixels, drawn)
+
+    def zlib_level(png):  # the FLEVEL bits of the zlib header of the first IDAT chunk
+        at = png.index(b"IDAT") + 4
+        return png[at + 1] >> 6
+
+    assert zlib_level(live.png) == 0  # fastest
+    static = Panel(line, CONTROLS, {"a": 2.0, "b": 1.0}, static={"a": [2.0]}, figsize=(3, 2))
+    assert zlib_level(static.frame(a=2.0)) == 2  # default

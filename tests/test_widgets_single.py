@@ -162,3 +162,21 @@ def test_renormalization_panel_shows_the_cached_simulations():
     assert n_errorbars > 0
     panel.update(temperature=0.5)
     assert sum(len(ax.containers) for ax in panel.figure.axes) == 0
+
+
+def test_renormalization_panel_updates_its_lines_instead_of_drawing_new_ones():
+    """A slider move gives the panel's lines new data (the axes, their ticks and the lines are made once); the
+    limits follow the data: the action's axis its new range of Q, the error axis from 0 to the new errors."""
+    panel = W.renormalization_panel(alpha=1.0, temperature=0.2)  # away from the sampled networks' temperature
+    axes = list(panel.figure.axes)
+    lines = [list(ax.lines) for ax in axes]
+    q_before = axes[0].lines[0].get_xdata().copy()
+    panel.update(temperature=0.5, lambda1=3.0, alpha=0.1)
+    _assert_drawn(panel, "renormalization_panel after a move")
+    assert list(panel.figure.axes) == axes and [list(ax.lines) for ax in axes] == lines
+    q_after = axes[0].lines[0].get_xdata()
+    assert not np.allclose(q_after, q_before)
+    assert axes[0].get_xlim()[0] <= q_after.min() and axes[0].get_xlim()[1] >= q_after.max()
+    errors = np.concatenate([line.get_ydata() for line in axes[2].lines if line.get_label().endswith("theory")])
+    assert axes[2].get_ylim()[0] == 0.0 and axes[2].get_ylim()[1] >= np.nanmax(errors)
+    assert axes[1].get_title() == "P = 200, T = 0.5" and "Q^* =" in axes[0].get_legend().get_texts()[2].get_text()

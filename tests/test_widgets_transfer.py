@@ -200,3 +200,55 @@ def test_one_coupling_is_fitted_alone_unless_its_curve_is_cached():
         for k in ("Q_t", "Q_tt", "Q_st"):
             assert alone.order_parameters_[k] == pytest.approx(on_curve.order_parameters_[k], rel=1e-9, abs=1e-12)
         ex._cache.clear()
+
+
+# -- the panels keep their artists ---------------------------------------------------------------------
+
+def test_panels_update_their_lines_instead_of_drawing_new_ones(explorer):
+    """A slider move gives the transfer and order-parameter panels' lines new data: the axes and lines of the
+    first drawing stay (no new ticks and lines at every move), and what they show is the new curve."""
+    for panel, move in ((TW.transfer_panel(explorer=explorer, n_hidden=50), {"rho": 0.3, "alpha_target": 1.0}),
+                        (TW.order_parameter_panel(explorer=explorer, n_source=60, n_target=20), {"rho": 0.3})):
+        axes = list(panel.figure.axes)
+        lines = [list(ax.lines) for ax in axes]
+        panel.update(**move)
+        _assert_drawn(panel, f"after {move}")
+        assert list(panel.figure.axes) == axes and [list(ax.lines) for ax in axes] == lines
+        q_st = next(line for line in axes[0 if "gain" in panel.last_data else 1].lines if line.get_label() == "Qₛₜ")
+        inner = np.isfinite(explorer.gammas) & (explorer.gammas > 0)
+        np.testing.assert_allclose(q_st.get_ydata(), panel.last_data["order_parameters"]["Q_st"][inner])
+
+
+def test_a_kept_gamma_curve_draws_what_plot_gamma_curve_draws():
+    """GammaCurve.update draws the lines plot_gamma_curve draws (logarithmic part, ticks at 0 and infinity and
+    their dotted joins), also when an end or the whole logarithmic part is missing (NaN)."""
+    import matplotlib.pyplot as plt
+
+    from tflmini.plots.gamma_axis import GammaCurve, plot_gamma_curve
+
+    gammas = np.r_[0.0, 0.1, 1.0, 10.0, np.inf]
+    fig, (ax, bx) = plt.subplots(1, 2)
+    kept = GammaCurve(bx, color="C2", lw=2)
+    for values in ([1.0, 2.0, 3.0, 4.0, 5.0], [np.nan, 2.0, 3.0, 4.0, 5.0], [1.0, np.nan, np.nan, np.nan, 5.0],
+                   [1.0, 2.0, 3.0, 4.0, np.nan]):
+        for line in list(ax.lines):
+            line.remove()
+        plot_gamma_curve(ax, gammas, values, color="C2", lw=2)
+        kept.update(gammas, values)
+        drawn = sorted((tuple(map(tuple, line.get_xydata())), line.get_linestyle(), line.get_marker())
+                       for line in ax.lines if len(line.get_xdata()))
+        shown = sorted((tuple(map(tuple, line.get_xydata())), line.get_linestyle(), line.get_marker())
+                       for line in bx.lines if len(line.get_xdata()))
+        assert shown == drawn, values
+    plt.close(fig)
+
+
+def test_the_lazy_curve_alone_equals_that_of_the_full_curve(explorer):
+    """transfer_panel's lazy line comes from the theory alone (no matched-prior control, no estimators): the same
+    errors as the full curve at N1 = inf; once that one is cached, it is used."""
+    lazy = explorer.lazy_curve(30, 10, 0.5)
+    assert "control_" + explorer.metric not in lazy and "estimators" not in lazy
+    full = explorer.curve(30, 10, 0.5, np.inf)
+    np.testing.assert_allclose(lazy[explorer.metric], full[explorer.metric], rtol=1e-12)
+    assert explorer.lazy_curve(40, 10, 0.5) is not full and explorer.curve(40, 10, 0.5, np.inf) is not None
+    assert explorer.lazy_curve(40, 10, 0.5) is explorer.curve(40, 10, 0.5, np.inf)
