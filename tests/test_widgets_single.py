@@ -180,3 +180,20 @@ def test_renormalization_panel_updates_its_lines_instead_of_drawing_new_ones():
     errors = np.concatenate([line.get_ydata() for line in axes[2].lines if line.get_label().endswith("theory")])
     assert axes[2].get_ylim()[0] == 0.0 and axes[2].get_ylim()[1] >= np.nanmax(errors)
     assert axes[1].get_title() == "P = 200, T = 0.5" and "Q^* =" in axes[0].get_legend().get_texts()[2].get_text()
+
+
+def test_nngp_panel_updates_its_lines_instead_of_drawing_new_ones():
+    """The kernel profiles and learning curves are the panel's first lines, given the new values at every move."""
+    from tflmini.plots import kernel_profiles
+
+    panel = W.nngp_panel(n_max=200, n_test=200)
+    axes = list(panel.figure.axes)
+    lines = [list(ax.lines) for ax in axes]
+    panel.update(lambda0=0.05, temperature=0.5)
+    _assert_drawn(panel, "nngp_panel after a move")
+    assert list(panel.figure.axes) == axes and [list(ax.lines) for ax in axes] == lines
+    erf = next(line for line in axes[0].lines if line.get_label() == "erf")
+    np.testing.assert_allclose(erf.get_ydata(), kernel_profiles(1 / 0.05)[1]["erf"])
+    gibbs = next(line for line in axes[1].lines if line.get_label() == "Gibbs error")
+    np.testing.assert_allclose(gibbs.get_ydata(), panel.last_data["gibbs_error"])
+    assert axes[1].get_title() == "λ0 = 0.05, T = 0.5"

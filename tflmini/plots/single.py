@@ -17,6 +17,7 @@ from .style import ACTIVATION_COLORS, ERROR_COLORS, label_axes, plot_simulation,
 __all__ = [
     "plot_chain_traces",
     "plot_readout_posterior",
+    "kernel_profiles",
     "plot_kernel_profiles",
     "plot_learning_curves",
     "plot_action_landscape",
@@ -58,16 +59,24 @@ def plot_readout_posterior(ax, x_grid, mean, std, draws, x_train, y_train, teach
 
 # -- chapter 3: the infinite-width limit -----------------------------------------------------------
 
+def kernel_profiles(variance, activations=("linear", "erf", "relu"), n_points=201, normalized=True):
+    r"""What :func:`plot_kernel_profiles` draws: the overlaps :math:`\rho` (``n_points`` from -1 to 1) and
+    {activation: the kernel at each overlap} (divided by :math:`K(x, x)` with ``normalized``)."""
+    rho = np.linspace(-1.0, 1.0, n_points)
+    out = {}
+    for name in activations:
+        act = get_activation(name)
+        k = act.kernel(np.full_like(rho, variance), np.full_like(rho, variance), variance * rho)
+        out[name] = k / act.kernel(variance, variance, variance) if normalized else k
+    return rho, out
+
+
 def plot_kernel_profiles(ax, variance, activations=("linear", "erf", "relu"), n_points=201, normalized=True):
     r"""The NNGP kernel between two inputs of norm :math:`|x|^2 = N_0` as a function of their overlap
     :math:`\rho = x\cdot x'/N_0`, for first-layer weights of variance ``variance``; with ``normalized``
     divided by :math:`K(x, x)` (the correlation of the two hidden-unit outputs)."""
-    rho = np.linspace(-1.0, 1.0, n_points)
-    for name in activations:
-        act = get_activation(name)
-        k = act.kernel(np.full_like(rho, variance), np.full_like(rho, variance), variance * rho)
-        if normalized:
-            k = k / act.kernel(variance, variance, variance)
+    rho, profiles = kernel_profiles(variance, activations, n_points, normalized)
+    for name, k in profiles.items():
         plot_theory(ax, rho, k, color=ACTIVATION_COLORS.get(name), label=name)
     ax.axhline(0, color="0.85", lw=0.8, zorder=0)
     ax.axvline(0, color="0.85", lw=0.8, zorder=0)

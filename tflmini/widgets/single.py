@@ -149,18 +149,40 @@ class _NNGPModel:
             self._cache[key] = nested_theories(self.task, self.sizes, lambda0=lambda0, activation=self.activation)
         return self._cache[key]
 
-    def draw(self, fig, lambda0, temperature):
+    def _build(self, fig):
+        """The axes and the lines every drawing updates (made once per panel, see :func:`retained`)."""
         ax1, ax2 = fig.subplots(1, 2)
-        plotting.plot_kernel_profiles(ax1, 1.0 / lambda0)
+        rho, profiles = plotting.kernel_profiles(1.0)
+        kernels = {name: plotting.plot_theory(ax1, rho, k, color=plotting.ACTIVATION_COLORS.get(name), label=name)
+                   for name, k in profiles.items()}
+        ax1.axhline(0, color="0.85", lw=0.8, zorder=0)
+        ax1.axvline(0, color="0.85", lw=0.8, zorder=0)
+        ax1.set_xlabel(r"input overlap $\rho = x\cdot x'/N_0$")
+        ax1.set_ylabel(r"kernel correlation $K(x,x')/K(x,x)$")
+        errors = {key: plotting.plot_theory(ax2, [4.0], [1.0], color=plotting.ERROR_COLORS[key], label=label)
+                  for key, label in (("gibbs_error", "Gibbs error"), ("mean_error", "posterior-mean error"))}
+        ax2.set_xscale("log")
+        ax2.set_yscale("log")
+        ax2.set_ylim(2e-3, 2.0)
+        ax2.set_xlabel(r"training points $P$")
+        ax2.set_ylabel("test error (NNGP, erf network)")
+        return {"axes": (ax1, ax2), "kernels": kernels, "errors": errors}
+
+    def draw(self, fig, lambda0, temperature):
+        art = retained(fig, self._build)
+        ax1, ax2 = art["axes"]
+        rho, profiles = plotting.kernel_profiles(1.0 / lambda0)
+        for name, k in profiles.items():
+            plotting.update_theory(art["kernels"][name], rho, k)
+        rescale(ax1)
+        plotting.label_axes(ax1, ax1.get_xlabel(), ax1.get_ylabel())
         ax1.set_title(f"first-layer weight variance 1/λ0 = {1 / lambda0:.3g}", fontsize="medium")
         lc = learning_curve(self.task, self.sizes, np.inf, temperature, lambda0=lambda0,
                             theories=self.theories(lambda0))
-        curves = {"Gibbs error": (lc["gibbs_error"], {"color": plotting.ERROR_COLORS["gibbs_error"]}),
-                  "posterior-mean error": (lc["mean_error"], {"color": plotting.ERROR_COLORS["mean_error"]})}
-        plotting.plot_learning_curves(ax2, lc["P"], curves)
-        ax2.set_ylim(2e-3, 2.0)
-        plotting.label_axes(ax2, r"training points $P$", "test error (NNGP, erf network)",
-                            title=f"λ0 = {lambda0:.3g}, T = {temperature:.3g}")
+        for key, line in art["errors"].items():
+            plotting.update_theory(line, lc["P"], lc[key])
+        rescale(ax2)  # P only: the error axis keeps its range
+        plotting.label_axes(ax2, ax2.get_xlabel(), ax2.get_ylabel(), title=f"λ0 = {lambda0:.3g}, T = {temperature:.3g}")
         return lc
 
 
@@ -183,7 +205,7 @@ def nngp_panel(*, lambda0=1.0, temperature=0.05, n_features=50, n_max=400, n_tes
     controls = {"lambda0": ("λ0", LogRange(0.01, 100.0)), "temperature": ("T", LogRange(1e-3, 1.0))}
     static = static_grid(static, {"lambda0": (0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0), "temperature": (0.005, 0.05, 0.5)})
     return Panel(model.draw, controls, {"lambda0": lambda0, "temperature": temperature}, static=static,
-                 figsize=(8.5, 3.4), dpi=dpi or (80 if static else 90))
+                 figsize=(8.5, 3.4), dpi=dpi or (80 if static else 90), retain=True)
 
 
 # -- chapter 4: kernel renormalization ------------------------------------------------------------
