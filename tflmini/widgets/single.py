@@ -3,8 +3,9 @@ r"""Slider panels of the book's part I: one call returns the whole panel.
 Each panel is a :class:`~tflmini.widgets.panel.Panel`: live by default (continuous logarithmic sliders;
 everything that depends only on the data, such as kernel eigendecompositions, test-kernel projections and
 prior draws, is computed once when the panel is built, so a move only solves a one-dimensional saddle point
-and redraws, in a small fraction of a second), or precomputed frames with ``static=True`` (each panel's
-default grid) or ``static={slider: values}``, switched in the browser without a kernel.
+and redraws, in a small fraction of a second; the NNGP and renormalization panels make their axes and lines once
+and give them new data, see :func:`~tflmini.widgets.panel.retained`), or precomputed frames with ``static=True``
+(each panel's default grid) or ``static={slider: values}``, switched in the browser without a kernel.
 
 Panels
     :func:`posterior_panel` (chapter "Bayesian networks as statistical mechanics"): the exact posterior
@@ -182,7 +183,8 @@ class _NNGPModel:
         for key, line in art["errors"].items():
             plotting.update_theory(line, lc["P"], lc[key])
         rescale(ax2)  # P only: the error axis keeps its range
-        plotting.label_axes(ax2, ax2.get_xlabel(), ax2.get_ylabel(), title=f"λ0 = {lambda0:.3g}, T = {temperature:.3g}")
+        plotting.label_axes(ax2, ax2.get_xlabel(), ax2.get_ylabel(),
+                            title=f"λ0 = {lambda0:.3g}, T = {temperature:.3g}")
         return lc
 
 

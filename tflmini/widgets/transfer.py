@@ -16,7 +16,10 @@ Each panel is one call that returns a :class:`~tflmini.widgets.panel.Panel`:
 Speed: every theory curve is cached (:class:`TransferExplorer`), the couplings of a curve are solved with
 :meth:`~tflmini.FranzParisiTransfer.with_gamma` (warm starts reusing the source solution), and BLAS runs
 single-threaded. Moving ``gamma`` only moves a marker; other sliders compute one new curve (tens of
-milliseconds at the default sizes) and re-render the figure.
+milliseconds at the default sizes) and re-render the figure. The transfer and order-parameter panels make their
+axes and lines once and give them new data at every move (:class:`~tflmini.plots.gamma_axis.GammaCurve`,
+:func:`~tflmini.widgets.panel.retained`); the lazy limit of :func:`transfer_panel` is the theory alone
+(:meth:`TransferExplorer.lazy_curve`).
 
 ``static=True`` (each panel's default grid) or ``static={slider: values}`` (one or two sliders) precomputes
 the frames for a page without a kernel (:mod:`tflmini.widgets.panel`). Extreme values (:math:`\gamma = 0` and :math:`\infty`, :math:`\rho = 0` and 1) never raise: a coupling
