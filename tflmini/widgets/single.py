@@ -258,7 +258,8 @@ class _RenormalizationModel:
         # (b) Q* against alpha; (c) the test errors against alpha
         art["Q"] = plotting.plot_theory(ax2, [1.0], [0.0], color="C4", label="theory")
         art["nngp_Q"] = ax2.axhline(np.nan, **plotting.NNGP_STYLE, label=r"NNGP: $1/\lambda_1$")
-        marker = {"color": "k", "markersize": 7, "markerfacecolor": "none", "markeredgewidth": 1.5}
+        # the current load's markers: above the sampled points, which each drawing adds after them
+        marker = {"color": "k", "markersize": 7, "markerfacecolor": "none", "markeredgewidth": 1.5, "zorder": 2.5}
         (art["Q_marker"],) = ax2.plot(nan, nan, "o", **marker)
         for key, name in (("gibbs_error", "Gibbs"), ("mean_error", "mean")):
             color = plotting.ERROR_COLORS[key]
