@@ -152,6 +152,12 @@ def goals(results):
         worst = max(p["first_visit_median_s"] or 0 for p in pn["panels"])
         g["slider_latency"] = {"value": worst, "goal": "< 0.2 s (median of first-visit moves, every panel)",
                                "met": worst < 0.2}
+        if all(p.get("defaults_p95_s") is not None for p in pn["panels"]):  # issue 20: every panel's p95 move
+            for key, what in (("defaults_p95_s", "wall"), ("defaults_p95_cpu_s", "CPU")):
+                worst = max(p.get(key) or 0.0 for p in pn["panels"])
+                g[f"panel_p95_{what.lower()}"] = {"value": worst, "met": worst < 0.3,
+                                                  "goal": f"< 0.3 s ({what} time, 95th percentile of the moves at "
+                                                          "the default sizes, every panel)"}
     tm = results.get("transfer_map")
     if tm and "median_s" in tm:
         g["transfer_map"] = {"value": tm["median_s"], "goal": f"< {tm['target_s']:.0f} s (whole map)", "met": tm["met"]}
