@@ -117,3 +117,67 @@ def test_bad_data_are_named():
     est.fit(TASK.X_train, TASK.y_train)
     with pytest.raises(ValueError, match="X"):
         est.predict(TASK.X_test[:, :5])
+
+
+# -- the cached comparison with the sampler and its figure ---------------------------------------------------
+
+def _record(complete=True):
+    def row(act, n1, P, sampled, scalar, adaptive, converged):
+        fits = [{"quadratic_term": "trace", "integrator": "importance", "converged": converged, "seconds": 2.0,
+                 **({"gibbs_error": adaptive, "other_seeds": [{"converged": True, "gibbs_error": adaptive + 0.01}]}
+                    if converged else {"reason": "not converged"})}]
+        return {"source": "validation_single_network", "activation": act, "n_hidden": n1, "n_features": 50, "P": P,
+                "temperature": 0.05, "sampler": {"gibbs_error": {"mean": sampled, "se": 0.001}},
+                "scalar": {"gibbs_error": scalar}, "scalar_seconds": 0.01, "adaptive": fits,
+                "at_scalar_field": {"evaluated": True, "Q_scalar": 0.8, "Q_unit": 1.6, "weighted_ess": 512,
+                                    "n_samples": 2048}}
+    return {"experiment": "adaptive_vs_sampler", "complete": complete,
+            "parameters": {"variants": [{"quadratic_term": "trace", "integrator": "importance"}]},
+            "rows": [row("erf", 100, 50, 0.30, 0.31, 0.29, True), row("erf", 200, 400, 0.05, 0.08, None, False),
+                     row("linear", 100, 200, 0.09, 0.09, 0.09, True)]}
+
+
+def test_adaptive_comparison_table(tmp_path):
+    import json
+
+    from tflmini.results import ResultsError, adaptive_comparison
+
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(_record()))
+    t = adaptive_comparison(path=path)
+    np.testing.assert_array_equal(t["converged"], [True, False, True])
+    np.testing.assert_allclose(t["P_over_N0"], [1.0, 8.0, 4.0])
+    assert t["adaptive"][0] == 0.29 and np.isnan(t["adaptive"][1])
+    np.testing.assert_allclose(t["adaptive_spread"][[0, 2]], 0.01)
+    np.testing.assert_allclose(t["field_Q_ratio"], 2.0)
+    np.testing.assert_allclose(t["field_ess"], 0.25)
+    with pytest.raises(ValueError, match="variant"):
+        adaptive_comparison(path=path, variant=1)
+    path.write_text(json.dumps(_record(complete=False)))
+    with pytest.raises(ResultsError, match="partial"):
+        adaptive_comparison(path=path)
+
+
+def test_plot_adaptive_comparison_marks_failures(tmp_path):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tflmini.plots import plot_adaptive_comparison
+    from tflmini.results import adaptive_comparison
+
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(_record()))
+    fig, ax = plt.subplots()
+    plot_adaptive_comparison(ax, adaptive_comparison(path=path))
+    crosses = [ln for ln in ax.get_lines() if ln.get_marker() == "x" and len(ln.get_xdata())]
+    assert len(crosses) == 1 and crosses[0].get_xdata()[0] == pytest.approx(8.0, rel=0.15)
+    # the scalar point of the failed erf point is drawn: sampled 0.05 against 0.08, i.e. -37.5 %
+    ys = [y for c in ax.containers for y in np.atleast_1d(c.lines[0].get_ydata())]
+    assert any(abs(y + 37.5) < 1e-9 for y in ys)
+    with pytest.raises(ValueError, match="relu"):
+        plot_adaptive_comparison(ax, adaptive_comparison(path=path), activation="relu")
+    plt.close(fig)
