@@ -109,8 +109,13 @@ def plot_adaptive_comparison(ax, table, *, activation="erf"):
             bar = np.hypot(ref_se[i], spread[i] if np.isfinite(spread[i]) else 0.0)
             ax.errorbar(x[i] * 1.04 * shift, 100 * (ref[i] - adaptive[i]) / adaptive[i], yerr=100 * bar / adaptive[i],
                         marker="s", color=c, ls="none", ms=6)
-        else:
-            ax.plot(x[i] * 1.04 * shift, 0.95, "x", color=c, ms=8, mew=1.8,
+
+    if (~ok).any():  # crosses in a strip above the data (the y range grown by a fifth to hold it)
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + 0.2 * (hi - lo))
+        for i in np.flatnonzero(~ok):
+            shift = 1.0 + 0.03 * np.searchsorted(np.unique(n1), n1[i])
+            ax.plot(x[i] * 1.04 * shift, 0.94, "x", color=width_color(n1[i]), ms=8, mew=1.8,
                     transform=blended_transform_factory(ax.transData, ax.transAxes), clip_on=False)
     ax.set_xscale("log")
     xt = np.unique(x)
