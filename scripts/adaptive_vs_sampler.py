@@ -13,7 +13,7 @@ every point (the file is usable while the script runs).
 
     PYTHONPATH=. python scripts/adaptive_vs_sampler.py --seed-spread 1 2
 
-adds to an existing file, for every erf point where the default variant converged, the same fit with other
+adds to an existing file, for every erf point where an importance-sampling variant converged, the same fit with other
 seeds of the importance samples (``random_state``): the Monte Carlo spread of the adaptive theory itself; and,
 for every erf point, one evaluation of the single-unit measure (default variant) at the scalar theory's field
 ``b = (QK + TI)^{-1} y`` and Q: the unit's E[v^2] there and the effective sample sizes of its importance
@@ -126,7 +126,6 @@ def seed_spread(path, seeds):
     record = json.loads(path.read_text())
     tasks = {(pt["source"], pt["activation"], pt["n_hidden"], pt["P"]): (task, p)
              for pt, task, _, _, p in [*validation_points(), *atlas_points()]}
-    variant = VARIANTS[0]
     for row in record["rows"]:
         if row["activation"] != "erf":
             continue
@@ -134,26 +133,27 @@ def seed_spread(path, seeds):
         row["at_scalar_field"] = field_diagnostics(row, task, p)
         print(row["source"], row["n_hidden"], row["P"], "at the scalar field:", row["at_scalar_field"], flush=True)
         path.write_text(json.dumps(record, indent=1))
-        first = row["adaptive"][0]
-        if not first["converged"]:
-            continue
-        refits = []
-        for seed in seeds:
-            t0 = time.perf_counter()
-            est = AdaptiveKernelRenormalization(row["n_hidden"], row["temperature"], p["lambda0"], p["lambda1"], "erf",
-                                                **variant, **{**ESTIMATOR, "random_state": seed})
-            try:
-                est.fit(task.X_train, task.y_train)
-                refits.append({"random_state": seed, "converged": True, "Q": est.Q_,
-                               "gibbs_error": est.gibbs_error(task.X_test, task.y_test),
-                               "mean_error": est.mean_error(task.X_test, task.y_test),
-                               "seconds": time.perf_counter() - t0})
-            except ConvergenceError as exc:
-                refits.append({"random_state": seed, "converged": False, "reason": str(exc)[:300],
-                               "seconds": time.perf_counter() - t0})
-            print(row["source"], row["n_hidden"], row["P"], refits[-1], flush=True)
-        first["other_seeds"] = refits
-        path.write_text(json.dumps(record, indent=1))
+        for fit in row["adaptive"][:2]:  # the trace and exact importance-sampling variants, where they converged
+            if not fit["converged"]:
+                continue
+            variant = {k: fit[k] for k in ("quadratic_term", "integrator")}
+            refits = []
+            for seed in seeds:
+                t0 = time.perf_counter()
+                est = AdaptiveKernelRenormalization(row["n_hidden"], row["temperature"], p["lambda0"], p["lambda1"],
+                                                    "erf", **variant, **{**ESTIMATOR, "random_state": seed})
+                try:
+                    est.fit(task.X_train, task.y_train)
+                    refits.append({"random_state": seed, "converged": True, "Q": est.Q_,
+                                   "gibbs_error": est.gibbs_error(task.X_test, task.y_test),
+                                   "mean_error": est.mean_error(task.X_test, task.y_test),
+                                   "seconds": time.perf_counter() - t0})
+                except ConvergenceError as exc:
+                    refits.append({"random_state": seed, "converged": False, "reason": str(exc)[:300],
+                                   "seconds": time.perf_counter() - t0})
+                print(row["source"], row["n_hidden"], row["P"], variant["quadratic_term"], refits[-1], flush=True)
+            fit["other_seeds"] = refits
+            path.write_text(json.dumps(record, indent=1))
     record["parameters"]["seed_spread"] = list(seeds)
     path.write_text(json.dumps(record, indent=1))
 

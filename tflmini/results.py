@@ -372,7 +372,7 @@ def adaptive_comparison(*, path=None, variant=0):
     the other seeds' Gibbs errors from seed 0, NaN without them), ``scalar_seconds``, ``adaptive_seconds``,
     ``field_Q_ratio`` and ``field_ess`` (the default variant's unit measure at the scalar theory's field: its
     :math:`\mathbb E[v^2]` over the scalar Q, and its effective sample size as a fraction of the samples; NaN
-    where not evaluated);
+    where not evaluated), ``reseed_failed`` (another seed found no converged solution);
     plus ``parameters`` and ``wall_seconds`` of the file. Raises :class:`ResultsError` for a missing, partial or
     malformed file."""
     path = Path(path) if path is not None else data_directory() / "experiments" / "adaptive_vs_sampler.json"
@@ -384,7 +384,7 @@ def adaptive_comparison(*, path=None, variant=0):
         raise ValueError(f"variant must be an index into the {len(variants)} variants of {path}, got {variant!r}")
     out = {k: [] for k in ("source", "activation", "n_hidden", "n_features", "P", "sampled", "sampled_se", "scalar",
                            "adaptive", "converged", "adaptive_spread", "scalar_seconds", "adaptive_seconds",
-                           "field_Q_ratio", "field_ess")}
+                           "field_Q_ratio", "field_ess", "reseed_failed")}
     try:
         for row in data["rows"]:
             fits = [a for a in row["adaptive"] if {k: a[k] for k in variants[variant]} == variants[variant]]
@@ -400,6 +400,7 @@ def adaptive_comparison(*, path=None, variant=0):
             out["adaptive"].append(fit["gibbs_error"] if fit["converged"] else np.nan)
             others = [o["gibbs_error"] for o in fit.get("other_seeds", []) if o["converged"]]
             out["adaptive_spread"].append(max(abs(o - fit["gibbs_error"]) for o in others) if others else np.nan)
+            out["reseed_failed"].append(any(not o["converged"] for o in fit.get("other_seeds", [])))
             out["scalar_seconds"].append(row["scalar_seconds"])
             out["adaptive_seconds"].append(fit["seconds"])
             field = row.get("at_scalar_field", {})
@@ -408,7 +409,8 @@ def adaptive_comparison(*, path=None, variant=0):
             out["field_ess"].append(field["weighted_ess"] / field["n_samples"] if done else np.nan)
     except (KeyError, TypeError) as exc:
         raise ResultsError(f"{path}: a row lacks {exc}; regenerate it with: {ADAPTIVE_COMMAND}") from None
-    table = {k: (v if k in ("source", "activation") else np.asarray(v, dtype=bool if k == "converged" else float))
+    table = {k: (v if k in ("source", "activation") else
+                 np.asarray(v, dtype=bool if k in ("converged", "reseed_failed") else float))
              for k, v in out.items()}
     table["P_over_N0"] = table["P"] / table["n_features"]
     table["parameters"] = data["parameters"]
