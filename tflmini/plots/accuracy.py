@@ -119,7 +119,7 @@ def plot_adaptive_comparison(ax, table, *, activation="erf", scalar=True, marker
         if scalar:
             lo, hi = ax.get_ylim()
             ax.set_ylim(lo, hi + 0.3 * (hi - lo))
-        ax.text(0.01, strip, f"{label}: no solution", transform=ax.transAxes, fontsize="x-small", va="center")
+        ax.text(0.01, strip, f"{label}: no solution", transform=ax.transAxes, fontsize="small", va="center")
         for i in np.flatnonzero(~ok):
             shift = 1.0 + 0.03 * np.searchsorted(np.unique(n1), n1[i])
             ax.plot(x[i] * 1.04 * shift, strip, "x", color=width_color(n1[i]), ms=8, mew=1.8,
