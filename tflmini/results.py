@@ -56,6 +56,7 @@ __all__ = [
     "validation_groups",
     "validation_zscores",
     "load_benchmarks",
+    "adaptive_comparison",
 ]
 
 def _run_command(name):
@@ -354,3 +355,64 @@ def load_benchmarks(*, path=None):
     if not {"machine", "sections"} <= set(data):
         raise ResultsError(f"{path} lacks 'machine' or 'sections'; regenerate it with: {hint}")
     return data
+
+
+ADAPTIVE_COMMAND = "PYTHONPATH=. python scripts/adaptive_vs_sampler.py (then --seed-spread 1 2)"
+
+
+def adaptive_comparison(*, path=None, variant=0):
+    r"""The cached comparison of the scalar theory, the adaptive theory
+    (:class:`~tflmini.adaptive.AdaptiveKernelRenormalization`) and the sampled networks
+    (``data/experiments/adaptive_vs_sampler.json``, written by ``scripts/adaptive_vs_sampler.py``), as arrays over
+    its points for one ``variant`` (index into ``parameters.variants``).
+
+    Returns a dict of arrays: ``source``, ``activation`` (lists), ``n_hidden``, ``n_features``, ``P``,
+    ``P_over_N0``; ``sampled`` and ``sampled_se`` (Gibbs error), ``scalar`` and ``adaptive`` (Gibbs error, NaN
+    where the adaptive closure did not converge), ``converged`` (bool), ``adaptive_spread`` (largest distance of
+    the other seeds' Gibbs errors from seed 0, NaN without them), ``scalar_seconds``, ``adaptive_seconds``,
+    ``field_Q_ratio`` and ``field_ess`` (the default variant's unit measure at the scalar theory's field: its
+    :math:`\mathbb E[v^2]` over the scalar Q, and its effective sample size as a fraction of the samples; NaN
+    where not evaluated), ``reseed_failed`` (another seed found no converged solution);
+    plus ``parameters`` and ``wall_seconds`` of the file. Raises :class:`ResultsError` for a missing, partial or
+    malformed file."""
+    path = Path(path) if path is not None else data_directory() / "experiments" / "adaptive_vs_sampler.json"
+    data = _read_json(path, ADAPTIVE_COMMAND)
+    if data.get("complete") is not True:
+        raise ResultsError(f"{path} is a partial result (its run has not finished); complete it with: {ADAPTIVE_COMMAND}")
+    variants = data["parameters"].get("variants", [])
+    if not isinstance(variant, int) or not 0 <= variant < len(variants):
+        raise ValueError(f"variant must be an index into the {len(variants)} variants of {path}, got {variant!r}")
+    out = {k: [] for k in ("source", "activation", "n_hidden", "n_features", "P", "sampled", "sampled_se", "scalar",
+                           "adaptive", "converged", "adaptive_spread", "scalar_seconds", "adaptive_seconds",
+                           "field_Q_ratio", "field_ess", "reseed_failed")}
+    try:
+        for row in data["rows"]:
+            fits = [a for a in row["adaptive"] if {k: a[k] for k in variants[variant]} == variants[variant]]
+            if not fits:  # a variant not run at this point (linear points: the default variant only)
+                continue
+            fit = fits[0]
+            for k in ("source", "activation", "n_hidden", "n_features", "P"):
+                out[k].append(row[k])
+            out["sampled"].append(row["sampler"]["gibbs_error"]["mean"])
+            out["sampled_se"].append(row["sampler"]["gibbs_error"]["se"])
+            out["scalar"].append(row["scalar"]["gibbs_error"])
+            out["converged"].append(bool(fit["converged"]))
+            out["adaptive"].append(fit["gibbs_error"] if fit["converged"] else np.nan)
+            others = [o["gibbs_error"] for o in fit.get("other_seeds", []) if o["converged"]]
+            out["adaptive_spread"].append(max(abs(o - fit["gibbs_error"]) for o in others) if others else np.nan)
+            out["reseed_failed"].append(any(not o["converged"] for o in fit.get("other_seeds", [])))
+            out["scalar_seconds"].append(row["scalar_seconds"])
+            out["adaptive_seconds"].append(fit["seconds"])
+            field = row.get("at_scalar_field", {})
+            done = bool(field.get("evaluated"))
+            out["field_Q_ratio"].append(field["Q_unit"] / field["Q_scalar"] if done else np.nan)
+            out["field_ess"].append(field["weighted_ess"] / field["n_samples"] if done else np.nan)
+    except (KeyError, TypeError) as exc:
+        raise ResultsError(f"{path}: a row lacks {exc}; regenerate it with: {ADAPTIVE_COMMAND}") from None
+    table = {k: (v if k in ("source", "activation") else
+                 np.asarray(v, dtype=bool if k in ("converged", "reseed_failed") else float))
+             for k, v in out.items()}
+    table["P_over_N0"] = table["P"] / table["n_features"]
+    table["parameters"] = data["parameters"]
+    table["wall_seconds"] = data.get("wall_seconds", np.nan)
+    return table

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..accuracy import combine_points, fit_power_law
-from .style import plot_simulation
+from .style import plot_simulation, width_color
 
-__all__ = ["plot_deviation_map", "plot_finite_size_scaling"]
+__all__ = ["plot_deviation_map", "plot_finite_size_scaling", "plot_adaptive_comparison"]
 
 
 def plot_deviation_map(ax, x, y, dev, dev_se, *, vmax=None, cmap="RdBu_r", annotate=True, size=900, xticks=None,
@@ -78,3 +78,62 @@ def plot_finite_size_scaling(ax, n_hidden, dev, dev_se, *, color="C0", marker="o
     ax.set_xscale("log")
     ax.set_yscale("log")
     return s, s_err
+
+
+def plot_adaptive_comparison(ax, table, *, activation="erf", scalar=True, marker="s", label="adaptive theory",
+                             strip=0.94):
+    r"""Relative deviation (in %) of the sampled Gibbs error from each theory's,
+    :math:`(\bar E - E_{\rm theory})/E_{\rm theory}` (the atlas convention), against :math:`P/N_0` for the points of ``table``
+    (:func:`tflmini.results.adaptive_comparison`) of one ``activation``: the scalar theory as open circles, the
+    adaptive theory as filled squares (bars: its spread over the seeds of its importance samples), both coloured
+    by the width :math:`N_1` and shifted apart slightly; where the adaptive closure has no converged solution, a
+    cross in a strip at height ``strip`` (axes fraction) above the data, in the width's colour. The shaded band is the
+    +-5 % goal. A second variant can be added by a second call with ``scalar=False`` and another ``marker``,
+    ``label`` and ``strip``."""
+    from matplotlib.transforms import blended_transform_factory
+
+    sel = np.array([a == activation for a in table["activation"]])
+    if not sel.any():
+        raise ValueError(f"no {activation} points in the table")
+    x = table["P_over_N0"][sel]
+    n1 = table["n_hidden"][sel]
+    ref, ref_se = table["sampled"][sel], table["sampled_se"][sel]
+    th_scalar, adaptive = table["scalar"][sel], table["adaptive"][sel]
+    spread, ok = table["adaptive_spread"][sel], table["converged"][sel]
+    if scalar:
+        ax.axhspan(-5, 5, color="0.92", zorder=0)
+        ax.axhline(0, color="0.5", lw=0.8)
+    for i in range(x.size):
+        c = width_color(n1[i])
+        shift = 1.0 + 0.03 * np.searchsorted(np.unique(n1), n1[i])  # widths side by side
+        if scalar:
+            ax.errorbar(x[i] / 1.12 * shift, 100 * (ref[i] - th_scalar[i]) / th_scalar[i], yerr=100 * ref_se[i] / th_scalar[i],
+                        marker="o", mfc="none", color=c, ls="none", ms=6)
+        if ok[i]:
+            # bars: the sampler's standard error and the adaptive theory's own seed spread, added in quadrature
+            bar = np.hypot(ref_se[i], spread[i] if np.isfinite(spread[i]) else 0.0)
+            ax.errorbar(x[i] * 1.04 * shift, 100 * (ref[i] - adaptive[i]) / adaptive[i], yerr=100 * bar / adaptive[i],
+                        marker=marker, color=c, ls="none", ms=6)
+
+    if (~ok).any():  # crosses in a strip above the data (the y range grown to hold it, once)
+        if scalar:
+            lo, hi = ax.get_ylim()
+            ax.set_ylim(lo, hi + 0.3 * (hi - lo))
+        ax.text(0.01, strip, f"{label}: no solution", transform=ax.transAxes, fontsize="small", va="center")
+        for i in np.flatnonzero(~ok):
+            shift = 1.0 + 0.03 * np.searchsorted(np.unique(n1), n1[i])
+            ax.plot(x[i] * 1.04 * shift, strip, "x", color=width_color(n1[i]), ms=8, mew=1.8,
+                    transform=blended_transform_factory(ax.transData, ax.transAxes), clip_on=False)
+    ax.set_xscale("log")
+    xt = np.unique(x)
+    ax.set_xticks(xt, [f"{v:g}" for v in xt])
+    ax.minorticks_off()
+    # legend entries: the marker kinds (colours: widths)
+    if scalar:
+        ax.errorbar([], [], marker="o", mfc="none", color="0.3", ls="none", label="scalar theory")
+    ax.errorbar([], [], marker=marker, color="0.3", ls="none", label=label)
+    if scalar:
+        ax.plot([], [], "x", color="0.3", mew=1.8, label="no solution (top)")
+        for w in np.unique(n1):
+            ax.plot([], [], "s", color=width_color(w), label=f"$N_1 = {w:g}$")
+    return ax
