@@ -8,8 +8,8 @@ Model and conventions as in :mod:`tflmini.renormalization`:
 Single-unit problem
 -------------------
 Add one unit :math:`u = v\,\sigma(Xw/\sqrt{N_0})/\sqrt{N_1}` (a P-vector) to a network whose other units give the
-training outputs :math:`f_{\setminus}`, Gaussian with mean :math:`\bar f` and covariance :math:`\Sigma`. Averaging
-the likelihood ratio :math:`\exp[u\cdot(y - f_{\setminus})/T - |u|^2/2T]` over :math:`f_{\setminus}` gives
+training outputs :math:`f_{\rm rest}`, Gaussian with mean :math:`\bar f` and covariance :math:`\Sigma`. Averaging
+the likelihood ratio :math:`\exp[u\cdot(y - f_{\rm rest})/T - |u|^2/2T]` over :math:`f_{\rm rest}` gives
 :math:`\exp[u\cdot b - \tfrac12 u^\top(I/T - \Sigma/T^2)u]` with :math:`b = (y - \bar f)/T`; for a Gaussian-process
 posterior :math:`I/T - \Sigma/T^2 = G = (K_{\rm eff} + TI)^{-1}` and :math:`b = Gy`. The quadratic term
 :math:`v^2\sigma^\top G\sigma/2N_1` is replaced by its trace :math:`\tau v^2/2`,
