@@ -244,10 +244,12 @@ class _UnitMeasure:
             out.append(self.act.function(X @ W.T / np.sqrt(self.n0)))
         return out
 
-    def test_means(self, nd, X):
-        """E_{w|v_k}[sigma] on the inputs X for every node (list of (n,) arrays)."""
+    def test_means(self, nd, X, sig=None):
+        """E_{w|v_k}[sigma] on the inputs X for every node (list of (n,) arrays); ``sig``: their
+        :meth:`activations`, if the caller has them already."""
         if self.integrator == "importance":
-            return [s @ om for s, om in zip(self.activations(nd, X), nd["omega"])]
+            sig = self.activations(nd, X) if sig is None else sig
+            return [s @ om for s, om in zip(sig, nd["omega"])]
         return [self.gaussian_mean(X, w, L) for w, L in zip(nd["modes"], nd["chols"])]
 
 
@@ -416,10 +418,11 @@ class AdaptiveKernelRenormalization(RegressorMixin, BaseEstimator):
         X = check_matrix(X, "X")
         check_same_dim(X, self.n_features_in_)
         nd, unit = self.nodes_, self.unit_
-        mean = np.sqrt(p["n_hidden"]) * sum(rk * vk * m for vk, rk, m in zip(nd["v"], nd["rho"], unit.test_means(nd, X)))
+        sig = unit.activations(nd, X) if return_var else None  # shared by the mean and the variance
+        means = unit.test_means(nd, X, sig)
+        mean = np.sqrt(p["n_hidden"]) * sum(rk * vk * m for vk, rk, m in zip(nd["v"], nd["rho"], means))
         if not return_var:
             return mean
-        sig = unit.activations(nd, X)
         k_cross = _adapted_kernel(nd, nd["sig"], sig)
         k_diag = _adapted_kernel(nd, sig, diag=True)
         _, var = gp_posterior(self.adapted_spectrum_, 1.0, p["temperature"], k_cross, k_diag)
