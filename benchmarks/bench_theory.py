@@ -204,13 +204,18 @@ def bench_new_gamma(P, repeat, c=COMMON, n_grid=13):
     def measure(fit, g):
         """with_gamma(g) from ``fit``, each run right after one eigh of the target size (its own floor)."""
         times, floors = [], []
+        # how far the warm start (the chain's extrapolation) lies from the saddle it leads to, relative per
+        # component of (Q_t - Q_tt, Q_tt, Q_st): what the solver's iterations have to remove
+        guess = fit._predicted_start(fit._gap, float(g))
         for _ in range(repeat):
             floors.append(timed(lambda: np.linalg.eigh(A))[0])
             with count_action_calls() as calls:
                 dt, new = timed(lambda: fit.with_gamma(g))
             times.append(dt)
         info = new.solver_info_["target"]
+        start_error = float(np.max(np.abs(guess - new._gap) / np.abs(new._gap)))
         return {"gamma": str(g), "from_gamma": str(fit.gamma), "seconds": statistics.median(times),
+                "start_rel_error": start_error,
                 "eigh_s": statistics.median(floors), "over_eigh": statistics.median(times) / statistics.median(floors),
                 "gradient_evaluations": calls[1], "hessian_evaluations": calls[2], "iterations": info["iterations"],
                 "method": info["method"]}
@@ -239,6 +244,9 @@ def bench_new_gamma(P, repeat, c=COMMON, n_grid=13):
         "slider_step_over_cholesky": statistics.median([s["over_eigh"] for s in steps]) * floor["eigh"] / floor["cholesky"],
         "slider_step_gradient_evaluations": {"median": statistics.median(ngrad), "min": min(ngrad), "max": max(ngrad)},
         "slider_step_hessian_evaluations": {"median": statistics.median(nhess), "min": min(nhess), "max": max(nhess)},
+        "slider_step_start_rel_error": {"median": statistics.median(s["start_rel_error"] for s in steps),
+                                        "min": min(s["start_rel_error"] for s in steps),
+                                        "max": max(s["start_rel_error"] for s in steps)},
         "unit_costs_s": units,
         "unit_costs_eigh_s": units_all["eigh"],
         "unit_costs_over_eigh": {k: v / units_all["eigh"] for k, v in units.items()},

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from tflmini import FranzParisiTransfer, KernelRenormalization, make_transfer_task
 from tflmini.renormalization import ConvergenceError
+import tflmini.transfer as tr
 from tflmini.transfer import coupled_weight_statistics, transfer_action
 
 TASK = make_transfer_task(120, 40, 300, 20, 0.9, teacher="erf", seed=5)
@@ -66,6 +67,18 @@ def test_infinite_gamma_is_the_continuous_limit():
     for k in ("Q_t", "Q_st", "Q_tt"):
         assert a.order_parameters_[k] == pytest.approx(b.order_parameters_[k], rel=1e-6, abs=1e-9)
     assert a.gibbs_error(T.X_test, T.y_test) == pytest.approx(b.gibbs_error(T.X_test, T.y_test), rel=1e-6)
+
+
+def test_infinite_gamma_is_solved_in_closed_form_first():
+    """gamma = inf takes the closed form directly (fit and with_gamma), and it is the generic solver's
+    stationary point (solved here from the single-network cold start)."""
+    a = fit(gamma=np.inf)
+    assert a.solver_info_["target"]["method"].startswith("closed form")
+    assert fit(gamma=2.0).with_gamma(np.inf).solver_info_["target"]["method"].startswith("closed form")
+    tk, (tk_s, y_s) = a._tk, a._solved
+    psi, info = tr.solve_transfer_saddle(tk_s, y_s, a.order_parameters_["Q_s"], 100, 0.05, 1.0)
+    assert "closed form" not in info["method"]
+    np.testing.assert_allclose(psi, a._gap, rtol=1e-9)
 
 
 def test_saddle_point_is_stationary_with_the_expected_signature():

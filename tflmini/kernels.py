@@ -27,7 +27,8 @@ from scipy.special import erf
 
 from ._validation import check_finite_real, check_matrix, check_positive, check_same_dim
 
-__all__ = ["Activation", "ACTIVATIONS", "get_activation", "input_overlaps", "nngp_kernel", "nngp_diagonal"]
+__all__ = ["Activation", "ACTIVATIONS", "get_activation", "input_overlaps", "nngp_kernel", "kernel_from_overlaps",
+           "nngp_diagonal"]
 
 
 # -- closed forms of E[sigma(h) sigma(h')] for h, h' Gaussian with variances s11, s22, covariance s12 --
@@ -173,9 +174,16 @@ def nngp_kernel(X1, X2=None, *, var1=1.0, var2=None, cov=None, activation="erf")
         Closed form from :data:`ACTIVATIONS` evaluated on
         :math:`s_{11} = c_1 C(x,x)`, :math:`s_{22} = c_2 C(x',x')`, :math:`s_{12} = c_{12} C(x,x')`.
     """
+    return kernel_from_overlaps(input_overlaps(X1, X2), var1=var1, var2=var2, cov=cov, activation=activation)
+
+
+def kernel_from_overlaps(overlaps, *, var1=1.0, var2=None, cov=None, activation="erf"):
+    r""":func:`nngp_kernel` from the input overlaps ``(C11, C22, C12)`` of :func:`input_overlaps`: the same closed
+    form, for callers that evaluate kernels of one pair of input sets at many weight statistics (the couplings of
+    a transfer slider) and compute the overlaps, an (P1, N0) x (N0, P2) product, once."""
     act = get_activation(activation)
     var1, var2, cov = _check_weight_stats(var1, var2, cov)
-    c11, c22, c12 = input_overlaps(X1, X2)
+    c11, c22, c12 = overlaps
     with np.errstate(over="ignore", invalid="ignore"):
         K = act.kernel(var1 * c11[:, None], var2 * c22[None, :], cov * c12)
     return _finite_kernel(K, "var1 * |x|^2/N0 of the rows of X1, var2 * |x|^2/N0 of the rows of X2")

@@ -30,12 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
+from ._threads import single_thread
 from ._validation import (check_hidden_units, check_matrix, check_nonnegative, check_positive, check_same_dim,
                           check_targets)
 from .kernels import get_activation, nngp_diagonal, nngp_kernel
 from .renormalization import ConvergenceError, KernelSpectrum, NoStationaryPointError, solve_kr_saddle
 from .transfer_action import (GAP, GapFactor, TransferKernels, _admissible, coupled_weight_statistics, gap_action,
-                              gap_coordinates, order_parameters_of, transfer_action, transfer_kernels)
+                              gap_coordinates, order_parameters_of, transfer_action, transfer_kernels,
+                              transfer_overlaps)
 from .transfer_saddle import FLOOR_TOL, solve_frozen_saddle, solve_transfer_saddle
 
 __all__ = ["coupled_weight_statistics", "TransferKernels", "transfer_action", "solve_transfer_saddle",
@@ -130,7 +132,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         self.source_ = SourceSolution(Xs, ys, spectrum, Q_s, info)
         return self._fit_target(Xt, yt, start=None)
 
-    def _fit_target(self, Xt, yt, start, anchor=None):
+    def _fit_target(self, Xt, yt, start, anchor=None, overlaps=None):
         """Solve the target saddle at ``self.gamma``: directly (from ``start`` = (psi, gap Hessian), a warm start,
         or else the cold start), and if that fails by continuation in :math:`r = \\gamma/(\\lambda_0+\\gamma)`
         from known solutions (``anchor`` = (r, psi), a nearby fit; then gamma = inf, solved in closed form, for
@@ -140,13 +142,19 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         The kernels are used as they are unless the direct solve fails and :math:`K_{tt}` has eigenvalues at its
         rounding level (:meth:`~tflmini.transfer_action.TransferKernels.on_range`): then every further attempt
         works on the range of :math:`K_{tt}`, where the action differs by a constant only (the choice is made
-        once per fit)."""
+        once per fit).
+
+        At :math:`\\gamma = \\infty` the direct solve is the closed form (:func:`solve_frozen_saddle`, one
+        eigendecomposition), with the generic solver as its fallback. ``overlaps``: the input overlaps of an
+        earlier fit on the same data (:func:`~tflmini.transfer_action.transfer_overlaps`)."""
         p = self._checked_params()
         src, gamma = self.source_, p["gamma"]
         form = {"on_range": False}
+        self._overlaps = transfer_overlaps(src.X, Xt) if overlaps is None else overlaps
 
         def kernels(g):
-            return transfer_kernels(src.X, Xt, src.spectrum, src.Q_s, g, p["temperature"], p["lambda0"], p["activation"])
+            return transfer_kernels(src.X, Xt, src.spectrum, src.Q_s, g, p["temperature"], p["lambda0"], p["activation"],
+                                    overlaps=self._overlaps)
 
         def solved_form(tk):
             """(kernels, labels) the solver works with: the target's, or their restriction to the range of K_tt."""
@@ -160,15 +168,20 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
                                               start=start, hessian=hessian, **kw)
             return (tk, tk_s, y_s), psi, info
 
-        solve.kernels, solve.solved_form, solve.temperature = kernels, solved_form, p["temperature"]
+        solve.kernels, solve.solved_form, solve.temperature, solve.Q_s = kernels, solved_form, p["temperature"], src.Q_s
+        frozen = np.isinf(gamma)
 
         try:
-            tks, psi, info = solve(gamma, None if start is None else start[0], None if start is None else start[1],
-                                   max_iter=40)
+            if frozen:
+                tks, psi, info = self._frozen_solution(solve, p)
+            else:
+                tks, psi, info = solve(gamma, None if start is None else start[0], None if start is None else start[1],
+                                       max_iter=40)
             if _null_space_matters(tks[0], psi, p["temperature"]) and tks[0].on_range(yt) is not None:
                 # converged, but rounding in the null space of K_tt decides D^{-1} there: redo on the range
                 form["on_range"] = True
-                tks, psi, info = solve(gamma, psi, info["gap_hessian"], max_iter=40)
+                tks, psi, info = (self._frozen_solution(solve, p) if frozen
+                                  else solve(gamma, psi, info["gap_hessian"], max_iter=40))
         except ConvergenceError as first_error:
             errors = [f"direct solve: {first_error}"]
             result = None
@@ -213,24 +226,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
             return np.inf if r >= 1.0 else lam0 * r / (1.0 - r)
 
         def anchor_at(r):
-            g = gamma_of(r)
-            if r >= 1.0:
-                tk = solve.kernels(g)
-                tk_s, y_s = solve.solved_form(tk)
-                psi, info = solve_frozen_saddle(tk_s, y_s, src.Q_s, p["n_hidden"], p["temperature"], p["lambda1"])
-                if not info["relative_residual"] <= FLOOR_TOL:  # polish the closed form
-                    try:
-                        psi, info = solve_transfer_saddle(tk_s, y_s, src.Q_s, p["n_hidden"], p["temperature"],
-                                                          p["lambda1"], start=psi)
-                    except ConvergenceError:
-                        if not info["relative_residual"] <= 1e-6:
-                            raise ConvergenceError(
-                                f"the closed-form stationary point at gamma = inf, {psi} (Delta, Q_tt, Q_st), has a "
-                                f"relative residual {info['relative_residual']:.3g} (rounding in an ill-conditioned "
-                                "D)") from None
-                        info = dict(info, floor=True, method=info["method"] + " (at its rounding floor)")
-                return (tk, tk_s, y_s), psi, info
-            return solve(g, None)
+            return self._frozen_solution(solve, p) if r >= 1.0 else solve(gamma_of(r), None)
 
         anchors = [] if anchor is None else [("the previous fit", anchor[0], anchor[1], None)]
         ends = [("gamma = inf", 1.0), ("gamma = 0", 0.0)]
@@ -265,6 +261,30 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
                 f"on the branches reachable from known solutions: {'; '.join(verdicts)}"
                 + (f" (other attempts: {'; '.join(errors)})" if errors else ""))
         raise ConvergenceError("transfer saddle not converged: " + "; ".join(errors))
+
+    @staticmethod
+    def _frozen_solution(solve, p):
+        """The stationary point at gamma = inf in closed form (:func:`solve_frozen_saddle`), polished by the
+        generic solver when rounding leaves its relative residual above ``FLOOR_TOL``. Returns (tks, psi, info)
+        like ``solve``."""
+        tk = solve.kernels(np.inf)
+        tk_s, y_s = solve.solved_form(tk)
+        Q_s = solve.Q_s
+        psi, info = solve_frozen_saddle(tk_s, y_s, Q_s, p["n_hidden"], p["temperature"], p["lambda1"])
+        if not info["relative_residual"] <= FLOOR_TOL:  # polish the closed form
+            try:
+                psi, info = solve_transfer_saddle(tk_s, y_s, Q_s, p["n_hidden"], p["temperature"], p["lambda1"],
+                                                  start=psi)
+            except ConvergenceError:
+                if not info["relative_residual"] <= 1e-6:
+                    raise ConvergenceError(
+                        f"the closed-form stationary point at gamma = inf, {psi} (Delta, Q_tt, Q_st), has a "
+                        f"relative residual {info['relative_residual']:.3g} (rounding in an ill-conditioned "
+                        "D)") from None
+                info = dict(info, floor=True, method=info["method"] + " (at its rounding floor)")
+        if not info["admissible"]:
+            raise ConvergenceError(f"the closed-form stationary point at gamma = inf, {psi}, is not admissible")
+        return (tk, tk_s, y_s), psi, info
 
     @staticmethod
     def _path(solve, Q_s, r0, psi0, r1, gamma_of, hessian=None, min_step=1e-9, max_steps=400):
@@ -339,7 +359,8 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         """Copy constructor: a new estimator with this one's parameters and coupling ``gamma``
         (``clone(self).set_params(gamma=gamma)``), fitted on the same data. It reuses the source solution,
         which does not depend on the coupling, and warm-starts the target saddle from this fit (one
-        target-sized solve: the fast path of a slider); the result equals a fresh ``fit`` to solver precision."""
+        target-sized solve: the fast path of a slider, run on one BLAS thread, which is faster at these sizes
+        and on a busy machine); the result equals a fresh ``fit`` to solver precision."""
         self._check_fitted()
         new = clone(self).set_params(gamma=gamma)
         psi = self._gap
@@ -354,8 +375,9 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         new.source_ = self.source_
         # a warm start from far away can fail where a cold start succeeds (tried next), and continuation from
         # this fit (the anchor) or from the ends of the coupling range after that
-        new._fit_target(self.X_target_, self.y_target_, start=start,
-                        anchor=(self._coupling_fraction(float(self.gamma)), psi))
+        with single_thread():  # the slider path: one BLAS thread is faster at these sizes (benchmarks/bench_theory.py)
+            new._fit_target(self.X_target_, self.y_target_, start=start,
+                            anchor=(self._coupling_fraction(float(self.gamma)), psi), overlaps=self._overlaps)
         # the chain of fits that led here, newest first (the nodes of the predictor of the next call)
         new._previous_solutions = ((self._coupling_fraction(float(self.gamma)), psi),) + self._chain()[:1]
         return new

@@ -34,11 +34,11 @@ import numpy as np
 import scipy.linalg as sla
 
 from ._validation import check_nonnegative, check_positive
-from .kernels import nngp_kernel
+from .kernels import input_overlaps, kernel_from_overlaps
 from .renormalization import rounding_floor
 
-__all__ = ["coupled_weight_statistics", "TransferKernels", "transfer_kernels", "transfer_action", "gap_action",
-           "gap_coordinates", "order_parameters_of", "GapFactor"]
+__all__ = ["coupled_weight_statistics", "TransferKernels", "transfer_overlaps", "transfer_kernels", "transfer_action",
+           "gap_action", "gap_coordinates", "order_parameters_of", "GapFactor"]
 
 
 def coupled_weight_statistics(gamma, lambda0=1.0):
@@ -128,16 +128,24 @@ def _symmetrize_upper(A):
     return A if A.flags.c_contiguous else A.T
 
 
-def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0, activation):
+def transfer_overlaps(X_s, X_t):
+    """The input overlaps the kernels of :func:`transfer_kernels` are functions of (target-target and
+    source-target, :func:`~tflmini.kernels.input_overlaps`): they do not depend on the coupling, so a chain of
+    couplings on the same data computes them once."""
+    return {"tt": input_overlaps(X_t), "st": input_overlaps(X_s, X_t)}
+
+
+def transfer_kernels(X_s, X_t, source_spectrum, Q_s, gamma, temperature, lambda0, activation, overlaps=None):
     """Build :class:`TransferKernels` (book definition ``ch06-def-kernels``, with the weight statistics of
     Eq. ``ch05-weight-stats``; ``R`` and ``r`` enter ``B`` and ``y~`` of Eq. ``ch06-blocks``). Cost: kernels
-    plus two Ps x Ps x Pt products."""
+    plus two Ps x Ps x Pt products. ``overlaps``: :func:`transfer_overlaps` of the same inputs, if known."""
     st = coupled_weight_statistics(gamma, lambda0)
-    K_tt = nngp_kernel(X_t, var1=st["c_tt"], activation=activation)
+    ov = transfer_overlaps(X_s, X_t) if overlaps is None else overlaps
+    K_tt = kernel_from_overlaps(ov["tt"], var1=st["c_tt"], activation=activation)
     # frozen features (gamma = inf): the replicas share their first layer, K_x = K_tt and K_d = 0 exactly
-    K_x = K_tt.copy() if np.isinf(gamma) else nngp_kernel(X_t, var1=st["c_tt"], var2=st["c_tt"], cov=st["c_x"],
-                                                           activation=activation)
-    K_st = nngp_kernel(X_s, X_t, var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=activation)
+    K_x = K_tt.copy() if np.isinf(gamma) else kernel_from_overlaps(ov["tt"], var1=st["c_tt"], var2=st["c_tt"],
+                                                                    cov=st["c_x"], activation=activation)
+    K_st = kernel_from_overlaps(ov["st"], var1=st["c_ss"], var2=st["c_tt"], cov=st["c_st"], activation=activation)
     # on the range of K_ss, where the columns of K_st lie (exact; see KernelSpectrum.solve_on_range)
     keep = source_spectrum.eigvals > 0
     U, k = source_spectrum.eigvecs[:, keep], source_spectrum.eigvals[keep]
