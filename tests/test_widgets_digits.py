@@ -89,5 +89,7 @@ def test_panel_keeps_its_lines_and_replaces_the_sampled_points(explorer):
     p.update(target="close", n_hidden=100, gamma=np.inf)
     assert [len(ax.containers) for ax in axes] == n_points
     assert list(p.figure.axes) == axes and [own_lines(ax) for ax in axes] == lines
-    label = next(t.get_text() for t in axes[0].get_legend().get_texts() if t.get_text().startswith("εₘ theory"))
+    # the error axes' legend sits below the axes (a figure legend), one per figure, relabelled on each move
+    assert len(p.figure.legends) == 1 and axes[0].get_legend() is None
+    label = next(t.get_text() for t in p.figure.legends[0].get_texts() if t.get_text().startswith("εₘ theory"))
     assert label == "εₘ theory, N₁ = 100"

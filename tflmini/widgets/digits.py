@@ -18,6 +18,9 @@ from .explorer import Explorer
 from .panel import Panel, rescale, retained, static_grid
 from .transfer import LAYOUT
 
+#: the transfer panels' margins, with room at the bottom for the legend of the error axes (three rows)
+DIGITS_LAYOUT = {**LAYOUT, "bottom": 0.3, "top": 0.9}
+
 __all__ = ["DigitsExplorer", "digits_panel"]
 
 TARGET_NAMES = tuple(DIGITS_TARGETS)
@@ -113,7 +116,7 @@ class DigitsExplorer(Explorer):
         return found
 
 
-def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explorer=None, figsize=(8.5, 3.8),
+def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explorer=None, figsize=(8.5, 4.7),
                  dpi=80):
     r"""Transfer on real data: the digits catalogue (:data:`~tflmini.datasets.DIGITS_TARGETS`), source 3 vs 8.
 
@@ -178,7 +181,11 @@ def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explor
                                                         mec="k", mew=0.6, label=f"ε_single sampled ({name})"))
         shown = np.isfinite(c[m][i])
         art["marker"].set_data(*(([gamma_position(g[i])], [c[m][i]]) if shown else ([], [])))
-        ax.legend(fontsize="small", loc="best")
+        # below the axes: inside, no corner stays free of the curves and points for every target
+        if art.get("legend") is not None:
+            art["legend"].remove()
+        art["legend"] = fig.legend(*ax.get_legend_handles_labels(), loc="lower left", bbox_to_anchor=(0.01, 0.0),
+                                   ncols=3, fontsize="small", frameon=False, columnspacing=1.5, handlelength=1.8)
         art["order_parameters"].update(g, c, i, sampled=None if sampled is None else sampled[1:])
         rescale(ax, bx)
         a, b = pairs[target]
@@ -192,4 +199,4 @@ def digits_panel(*, target="close", gamma=1.0, n_hidden=100, static=None, explor
     static = static_grid(static, {"target": TARGET_NAMES, "gamma": (0.0, 0.3, 1.0, 3.0, 10.0, np.inf)})
     # fixed margins and axes reused between moves: new axes (their ticks) and a constrained layout cost most of the
     # time of a move that only redraws
-    return Panel(draw, spec, defaults, static=static, figsize=figsize, dpi=dpi, layout=LAYOUT)
+    return Panel(draw, spec, defaults, static=static, figsize=figsize, dpi=dpi, layout=DIGITS_LAYOUT)
