@@ -57,6 +57,7 @@ __all__ = [
     "validation_zscores",
     "load_benchmarks",
     "adaptive_comparison",
+    "mean_field_comparison",
 ]
 
 def _run_command(name):
@@ -412,6 +413,42 @@ def adaptive_comparison(*, path=None, variant=0):
     table = {k: (v if k in ("source", "activation") else
                  np.asarray(v, dtype=bool if k in ("converged", "reseed_failed") else float))
              for k, v in out.items()}
+    table["P_over_N0"] = table["P"] / table["n_features"]
+    table["parameters"] = data["parameters"]
+    table["wall_seconds"] = data.get("wall_seconds", np.nan)
+    return table
+
+
+MEAN_FIELD_COMMAND = "PYTHONPATH=. python scripts/mean_field_linear.py"
+
+
+def mean_field_comparison(*, path=None):
+    r"""The cached comparison of the mean-field saddle over the units' empirical measure
+    (:class:`~tflmini.mean_field.MeanFieldLinearNetwork`), kernel renormalization, the infinite-width network and
+    the sampled linear networks (``data/experiments/mean_field_linear.json``, written by
+    ``scripts/mean_field_linear.py``), as arrays over its points.
+
+    Returns a dict of arrays: ``n_hidden``, ``n_features``, ``P``, ``alpha`` (P/N1), ``P_over_N0``; ``sampled``
+    and ``sampled_se`` (Gibbs error), ``scalar`` (kernel renormalization), ``mean_field``, ``infinite_width``
+    (Gibbs errors), ``scalar_Q``, ``tilt_min`` and ``tilt_max`` (the extreme eigenvalues of
+    :math:`\lambda_0S`, 1 for the untilted prior); plus ``parameters`` and ``wall_seconds`` of the file. Raises
+    :class:`ResultsError` for a missing, partial or malformed file."""
+    path = Path(path) if path is not None else data_directory() / "experiments" / "mean_field_linear.json"
+    data = _read_json(path, MEAN_FIELD_COMMAND)
+    if data.get("complete") is not True:
+        raise ResultsError(f"{path} is a partial result; regenerate it with: {MEAN_FIELD_COMMAND}")
+    getters = {"n_hidden": lambda r: r["n_hidden"], "n_features": lambda r: r["n_features"], "P": lambda r: r["P"],
+               "sampled": lambda r: r["sampler"]["gibbs_error"]["mean"],
+               "sampled_se": lambda r: r["sampler"]["gibbs_error"]["se"],
+               "scalar": lambda r: r["scalar"]["gibbs_error"], "scalar_Q": lambda r: r["scalar"]["Q"],
+               "mean_field": lambda r: r["mean_field"]["gibbs_error"],
+               "infinite_width": lambda r: r["infinite_width"]["gibbs_error"],
+               "tilt_min": lambda r: r["mean_field"]["tilt_min"], "tilt_max": lambda r: r["mean_field"]["tilt_max"]}
+    try:
+        table = {k: np.asarray([get(r) for r in data["rows"]], dtype=float) for k, get in getters.items()}
+    except (KeyError, TypeError) as exc:
+        raise ResultsError(f"{path}: a row lacks {exc}; regenerate it with: {MEAN_FIELD_COMMAND}") from None
+    table["alpha"] = table["P"] / table["n_hidden"]
     table["P_over_N0"] = table["P"] / table["n_features"]
     table["parameters"] = data["parameters"]
     table["wall_seconds"] = data.get("wall_seconds", np.nan)
