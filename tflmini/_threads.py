@@ -1,4 +1,11 @@
-"""BLAS threads: the matrices of the theory are small, and on a busy machine extra threads make each call slower."""
+"""BLAS threads: the matrices of the theory are small, and on a busy machine extra threads make each call slower.
+
+The theory's estimators (``KernelRenormalization.fit``, ``FranzParisiTransfer.fit`` and ``with_gamma``) and the
+slider panels run BLAS on one thread. On an idle 2-core machine a second thread speeds a 500 x 500 product up
+about twice and an eigendecomposition by about a quarter, and the fits by less (much of their time is
+elementwise work and small products); when another process holds a core, OpenBLAS's waiting threads make the
+same fits several times slower, a transfer fit at P = 1500 once 65 s instead of 4 s (measured on the project's
+2-core machine, whose CI and Binder-like use is exactly that case)."""
 
 from __future__ import annotations
 

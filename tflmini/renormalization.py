@@ -25,6 +25,7 @@ import numpy as np
 from scipy.optimize import brentq
 from sklearn.base import BaseEstimator, RegressorMixin
 
+from ._threads import single_thread
 from ._validation import check_hidden_units, check_matrix, check_positive, check_same_dim, check_targets
 from .kernels import get_activation, nngp_diagonal, nngp_kernel
 
@@ -245,6 +246,7 @@ class KernelRenormalization(RegressorMixin, BaseEstimator):
             activation=get_activation(self.activation),
         )
 
+    @single_thread()  # see tflmini._threads: one BLAS thread, at most a little slower idle, never stalled when busy
     def fit(self, X, y):
         """Solve the saddle point on training data ``X`` (P, N0), ``y`` (P,)."""
         p = self._checked_params()

@@ -118,6 +118,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
         )
 
     # -- fitting ------------------------------------------------------------------------------------
+    @single_thread()  # see tflmini._threads: one BLAS thread, at most a little slower idle, never stalled when busy
     def fit(self, X_source, y_source, X_target, y_target):
         """Solve the source saddle (Q_s) and the target saddle (Q_t, Q_tt, Q_st)."""
         p = self._checked_params()
