@@ -173,15 +173,22 @@ def main():
                                                                   "atlas_min_P_over_N0": 4.0},
               "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
               "complete": False, "rows": rows}
+    run_points(record, evaluate, Path(args.out), t_start)
+
+
+def run_points(record, evaluate, out, t_start):
+    """Evaluate every point (validation rows, then atlas points) with ``evaluate(point, task, stored, sampled, p)``
+    into ``record["rows"]``, writing ``out`` after each one and marking it complete at the end."""
     for point, task, stored, sampled, p in [*validation_points(), *atlas_points()]:
         print(f"{point['source']} {point['activation']} N1={point['n_hidden']} P={point['P']}: sampled gibbs "
-              f"{sampled['gibbs_error']['mean']:.4f}+-{sampled['gibbs_error']['se']:.4f}", flush=True)
-        rows.append(evaluate(point, task, stored, sampled, p))
+              f"{sampled['gibbs_error']['mean']:.4f}+-{sampled['gibbs_error']['se']:.4f}, scalar "
+              f"{stored['gibbs_error']:.4f}", flush=True)
+        record["rows"].append(evaluate(point, task, stored, sampled, p))
         record["wall_seconds"] = time.time() - t_start
-        Path(args.out).write_text(json.dumps(record, indent=1))
+        out.write_text(json.dumps(record, indent=1))
     record["complete"] = True
     record["wall_seconds"] = time.time() - t_start
-    Path(args.out).write_text(json.dumps(record, indent=1))
+    out.write_text(json.dumps(record, indent=1))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,7 @@ __all__ = [
     "load_benchmarks",
     "adaptive_comparison",
     "mean_field_comparison",
+    "directional_comparison",
 ]
 
 def _run_command(name):
@@ -449,6 +451,61 @@ def mean_field_comparison(*, path=None):
     except (KeyError, TypeError) as exc:
         raise ResultsError(f"{path}: a row lacks {exc}; regenerate it with: {MEAN_FIELD_COMMAND}") from None
     table["alpha"] = table["P"] / table["n_hidden"]
+    table["P_over_N0"] = table["P"] / table["n_features"]
+    table["parameters"] = data["parameters"]
+    table["wall_seconds"] = data.get("wall_seconds", np.nan)
+    return table
+
+
+DIRECTIONAL_COMMAND = "PYTHONPATH=. python scripts/directional_vs_sampler.py"
+
+
+def directional_comparison(*, path=None):
+    r"""The cached comparison of :class:`~tflmini.directional.DirectionalKernelRenormalization`, the scalar theory and
+    the sampled networks (``data/experiments/directional_vs_sampler.json``, written by
+    ``scripts/directional_vs_sampler.py``), as arrays over its points.
+
+    Returns a dict: ``source``, ``activation`` (lists); arrays ``n_hidden``, ``n_features``, ``P``, ``P_over_N0``,
+    ``sampled``, ``sampled_se`` (Gibbs error), ``scalar``; for each quadratic term ``v`` in ("exact", "trace"):
+    ``v`` (Gibbs error, NaN where the closure did not converge), ``converged_v``, ``m2_v`` (:math:`\mathbb E[m^2]`),
+    ``edge_v`` (mass of p(m) at the end of its grid), ``seconds_v``, ``lowest_T_v`` (the lowest temperature the
+    continuation reached where it failed, else the temperature); ``scalar_seconds``; plus ``parameters`` and
+    ``wall_seconds``. Raises :class:`ResultsError` for a missing, partial or malformed file."""
+    path = Path(path) if path is not None else data_directory() / "experiments" / "directional_vs_sampler.json"
+    data = _read_json(path, DIRECTIONAL_COMMAND)
+    if data.get("complete") is not True:
+        raise ResultsError(f"{path} is a partial result (its run has not finished); complete it with: "
+                           f"{DIRECTIONAL_COMMAND}")
+    variants = data["parameters"]["variants"]
+    out = {k: [] for k in ("source", "activation", "n_hidden", "n_features", "P", "sampled", "sampled_se", "scalar",
+                           "scalar_seconds")}
+    for v in variants:
+        for k in ("", "converged_", "m2_", "edge_", "seconds_", "lowest_T_"):
+            out[k + v] = []
+    try:
+        for row in data["rows"]:
+            for k in ("source", "activation", "n_hidden", "n_features", "P"):
+                out[k].append(row[k])
+            out["sampled"].append(row["sampler"]["gibbs_error"]["mean"])
+            out["sampled_se"].append(row["sampler"]["gibbs_error"]["se"])
+            out["scalar"].append(row["scalar"]["gibbs_error"])
+            out["scalar_seconds"].append(row["scalar"]["seconds"])
+            fits = {f["quadratic_term"]: f for f in row["directional"]}
+            for v in variants:
+                f = fits[v]
+                ok = bool(f["converged"])
+                out[v].append(f["gibbs_error"] if ok else np.nan)
+                out["converged_" + v].append(ok)
+                out["m2_" + v].append(f["m2"] if ok else np.nan)
+                out["edge_" + v].append(f["edge_mass"] if ok else np.nan)
+                out["seconds_" + v].append(f["seconds"])
+                reached = re.search(r"solved down to T = ([0-9.eE+-]+)", f.get("reason", ""))
+                out["lowest_T_" + v].append(row["temperature"] if ok else
+                                            (float(reached.group(1)) if reached else np.nan))
+    except (KeyError, TypeError) as exc:
+        raise ResultsError(f"{path}: a row lacks {exc}; regenerate it with: {DIRECTIONAL_COMMAND}") from None
+    table = {k: (v if k in ("source", "activation") else
+                 np.asarray(v, dtype=bool if k.startswith("converged_") else float)) for k, v in out.items()}
     table["P_over_N0"] = table["P"] / table["n_features"]
     table["parameters"] = data["parameters"]
     table["wall_seconds"] = data.get("wall_seconds", np.nan)
