@@ -86,7 +86,10 @@ measure instead of its trace (a linear network then differs from kernel renormal
 Status (measured, ``scripts/adaptive_vs_sampler.py``, book chapter 9): where :math:`P/N_0` is large at low
 temperature the unit's w integral is dominated by rare weight vectors (the importance weights collapse) and the
 closure runs away; the construction does not reach the accuracy goal of issue 21 there. Its own Monte Carlo
-error (another ``random_state``) is of the order of a few per cent of the Gibbs error.
+error (another ``random_state``) is of the order of a few per cent of the Gibbs error (plain estimate). With the
+Gaussian-equivalent proposal and control variates the theory returns kernel renormalization as one unit's tilt
+vanishes (data fixed, width growing), but not as :math:`N_0` grows at fixed :math:`P = N_1`
+(``scripts/adaptive_limit.py``).
 
 Predictive variance (an approximation, stated): the posterior covariance of f is that of a Gaussian process with
 the adapted kernel :math:`K_A(x, x') = \mathbb E_v\big[v^2\,\mathrm{Cov}_{w|v}(\sigma(h(x)), \sigma(h(x')))\big]`,

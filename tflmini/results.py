@@ -59,6 +59,7 @@ __all__ = [
     "adaptive_comparison",
     "adaptive_limit",
     "limit_slope",
+    "limit_value",
 ]
 
 def _run_command(name):
@@ -471,3 +472,16 @@ def limit_slope(table, *, sweep, estimator, key, by, P=None):
         raise ValueError(f"fewer than two rows for sweep={sweep!r}, estimator={estimator!r}, P={P!r}")
     slope = np.polyfit(np.log(table[by][sel]), np.log(table[key][sel]), 1)[0]
     return float(slope), int(sel.sum())
+
+
+def limit_value(table, key, *, sweep, estimator, **where):
+    """``key`` of the one row of an :func:`adaptive_limit` table with this ``sweep``, ``estimator`` and the values
+    ``where`` of P, N0, N1 (e.g. ``N1=6400``)."""
+    sel = np.array([s == sweep and e == estimator for s, e in zip(table["sweep"], table["estimator"])])
+    for k, v in where.items():
+        if k not in ("P", "N0", "N1"):
+            raise ValueError(f"rows are selected by P, N0 or N1, got {k!r}")
+        sel &= table[k] == v
+    if sel.sum() != 1:
+        raise ValueError(f"{sel.sum()} rows match sweep={sweep!r}, estimator={estimator!r}, {where}")
+    return float(table[key][sel][0])
