@@ -294,7 +294,8 @@ def test_adaptive_limit_table_and_slope(tmp_path):
         adaptive_limit(path=path)
 
 
-def test_plot_adaptive_limit(tmp_path):
+def _cached_figure(tmp_path, record, loader):
+    """The table ``loader`` reads from ``record`` written to a file, and a fresh (Agg) figure and axes."""
     import json
 
     import matplotlib
@@ -302,15 +303,22 @@ def test_plot_adaptive_limit(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    path = tmp_path / "cached.json"
+    path.write_text(json.dumps(record))
+    fig, ax = plt.subplots()
+    return loader(path=path), fig, ax
+
+
+def test_plot_adaptive_limit(tmp_path):
+    import matplotlib.pyplot as plt
+
     from tflmini.plots import plot_adaptive_limit
     from tflmini.results import adaptive_limit
 
-    path = tmp_path / "l.json"
-    path.write_text(json.dumps(_limit_record()))
-    fig, ax = plt.subplots()
-    plot_adaptive_limit(ax, adaptive_limit(path=path), sweep="width", by="N1")
+    table, fig, ax = _cached_figure(tmp_path, _limit_record(), adaptive_limit)
+    plot_adaptive_limit(ax, table, sweep="width", by="N1")
     assert len(ax.containers) == 2  # one series per estimator present
     np.testing.assert_allclose(ax.containers[1].lines[0].get_ydata(), [110.0, 27.5, 6.875])
     with pytest.raises(ValueError, match="rows"):
-        plot_adaptive_limit(ax, adaptive_limit(path=path), sweep="inputs", by="N0")
+        plot_adaptive_limit(ax, table, sweep="inputs", by="N0")
     plt.close(fig)

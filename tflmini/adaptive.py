@@ -110,7 +110,7 @@ from ._validation import (check_count, check_hidden_units, check_matrix, check_p
 from .kernels import get_activation, input_overlaps, nngp_kernel
 from .renormalization import ConvergenceError, KernelRenormalization, KernelSpectrum, gp_posterior
 
-__all__ = ["AdaptiveKernelRenormalization", "whitened_normal"]
+__all__ = ["AdaptiveKernelRenormalization", "whitened_normal", "remainder_variances"]
 
 
 def whitened_normal(n_samples, dim, rng):
@@ -130,6 +130,19 @@ def _gaussian_slope(activation, s):
     if activation.name == "erf":
         return 2.0 / np.sqrt(np.pi * (1.0 + 2.0 * s))
     raise ValueError(f"activation {activation.name!r} is not supported")  # refused earlier, in _checked_params
+
+
+def remainder_variances(s=1.0):
+    r"""Variance of what an erf unit's log-weight keeps of :math:`\sigma(h)`, :math:`h\sim\mathcal N(0, s)`, at zero
+    tilt, for the two proposals: the Laplace one subtracts the tangent at the mode, :math:`\sigma'(0)h`; the
+    Gaussian-equivalent one the slope averaged over h, :math:`\mathbb E[\sigma'(h)]\,h`. Returns the two variances
+    ``(laplace, equivalent)``; the second is the nonlinear part of the NNGP kernel's diagonal."""
+    s = check_positive(s, "s")
+    t, a = _HERMITE
+    h = np.sqrt(s) * t
+    sig = get_activation("erf").function(h)
+    return (float(a @ (sig - 2.0 / np.sqrt(np.pi) * h) ** 2),
+            float(a @ (sig - _erf_gaussian_slope(0.0, s) * h) ** 2))
 
 
 def _erf_gaussian_slope(m, s):
