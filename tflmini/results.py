@@ -433,8 +433,9 @@ def adaptive_limit(*, path=None):
     Returns a dict: ``sweep``, ``estimator`` (lists), ``P``, ``N0``, ``N1`` (arrays), and for each of ``Q``,
     ``train_mean`` and ``test_mean`` (relative differences from the scalar theory: of Q, and the relative rms of the
     mean outputs) the mean of their absolute values over the seeds of the importance samples and ``<key>_spread``,
-    their standard deviation over the seeds; ``fits``, the rows of the full fits (list of dicts); ``parameters``
-    and ``wall_seconds`` of the file. Raises :class:`ResultsError` for a missing, partial or malformed file."""
+    their standard deviation over the seeds; ``fits``, the rows of the full fits, and ``check``, the refits of
+    points of the comparison with the sampler (lists of dicts, empty if not run); ``parameters`` and
+    ``wall_seconds`` of the file. Raises :class:`ResultsError` for a missing, partial or malformed file."""
     path = Path(path) if path is not None else data_directory() / "experiments" / "adaptive_limit.json"
     data = _read_json(path, ADAPTIVE_LIMIT_COMMAND)
     if data.get("complete") is not True:
@@ -449,11 +450,11 @@ def adaptive_limit(*, path=None):
                 vals = np.abs(np.asarray(row[k], dtype=float))
                 out[k].append(float(np.mean(vals)))
                 out[k + "_spread"].append(float(np.std(np.asarray(row[k], dtype=float))))
-        fits = list(data.get("fits", []))
+        fits, check = list(data.get("fits", [])), list(data.get("check", []))
     except (KeyError, TypeError) as exc:
         raise ResultsError(f"{path}: a row lacks {exc}; regenerate it with: {ADAPTIVE_LIMIT_COMMAND}") from None
     table = {k: (v if k in ("sweep", "estimator") else np.asarray(v, dtype=float)) for k, v in out.items()}
-    table.update(fits=fits, parameters=data["parameters"], wall_seconds=data.get("wall_seconds", np.nan))
+    table.update(fits=fits, check=check, parameters=data["parameters"], wall_seconds=data.get("wall_seconds", np.nan))
     return table
 
 
