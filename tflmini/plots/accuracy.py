@@ -139,9 +139,9 @@ def plot_adaptive_comparison(ax, table, *, activation="erf", scalar=True, marker
     return ax
 
 
-LIMIT_STYLE = {"plain": ("x", "0.55", "Laplace proposal, plain"),
-               "controlled": ("^", "tab:orange", "Laplace proposal, control variates"),
-               "equivalent": ("o", "tab:blue", "Gaussian-equivalent proposal, control variates")}
+LIMIT_STYLE = {"plain": ("x", "0.55", "Laplace, plain"),  # the proposal, and how its samples are used
+               "controlled": ("^", "tab:orange", "Laplace, control variates"),
+               "equivalent": ("o", "tab:blue", "Gaussian-equivalent,\ncontrol variates")}
 
 
 def plot_adaptive_limit(ax, table, *, sweep, by, key="test_mean", P=None):
