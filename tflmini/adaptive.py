@@ -377,6 +377,24 @@ class _UnitMeasure:
         return [self.gaussian_mean(X, w, L) for w, L in zip(nd["modes"], nd["chols"])]
 
 
+def solve_closure(residual, x0, tol, max_iter, what):
+    """Solve ``residual(x) = 0`` by Newton-Krylov from ``x0``; a :class:`ConvergenceError` naming ``what`` if the
+    solver fails or stops above ``tol``. Returns the solution and its residual."""
+    try:
+        with np.errstate(invalid="ignore"):  # scipy's step test divides by x_rtol = inf (0/inf... 0/0 at x = 0)
+            x = newton_krylov(residual, x0, f_tol=tol, maxiter=max_iter, method="lgmres", verbose=False)
+    except NoConvergence:
+        raise ConvergenceError(f"{what} not converged after {max_iter} Newton-Krylov iterations "
+                               f"(preconditioned residual above tol = {tol:g})") from None
+    except (ValueError, FloatingPointError) as exc:
+        raise ConvergenceError(f"{what} not converged: the Newton-Krylov solver stopped "
+                               f"({type(exc).__name__}: {str(exc)[:200]})") from None
+    res = residual(x)
+    if not np.all(np.isfinite(res)) or np.max(np.abs(res)) > tol:
+        raise ConvergenceError(f"{what} not converged: residual {np.max(np.abs(res)):.3g} > tol {tol:g}")
+    return x, res
+
+
 def _adapted_kernel(unit, nd, X1, sig1, X2=None, sig2=None, diag=False):
     r""":math:`K_A = \sum_k \rho_k v_k^2\,\mathrm{Cov}_k(\sigma_1, \sigma_2)` on the inputs X1 (activations ``sig1``)
     and X2 (``sig2``; default: X1), the diagonal only if ``diag``. Importance-weighted covariances; with control
@@ -517,20 +535,7 @@ class AdaptiveKernelRenormalization(RegressorMixin, BaseEstimator):
             return np.append(r, np.log(Q_new) - logQ)
 
         x0 = np.append(spec.solve(scalar.Q_, T, y), np.log(scalar.Q_))
-        try:
-            with np.errstate(invalid="ignore"):  # scipy's step test divides by x_rtol = inf (0/inf... 0/0 at x = 0)
-                x = newton_krylov(residual, x0, f_tol=p["tol"], maxiter=p["max_iter"], method="lgmres",
-                                  verbose=False)
-        except NoConvergence:
-            raise ConvergenceError(f"adaptive closure not converged after {p['max_iter']} Newton-Krylov iterations "
-                                   f"(preconditioned residual above tol = {p['tol']:g})") from None
-        except (ValueError, FloatingPointError) as exc:
-            raise ConvergenceError(f"adaptive closure not converged: the Newton-Krylov solver stopped "
-                                   f"({type(exc).__name__}: {str(exc)[:200]})") from None
-        res = residual(x)
-        if not np.all(np.isfinite(res)) or np.max(np.abs(res)) > p["tol"]:
-            raise ConvergenceError(f"adaptive closure not converged: residual {np.max(np.abs(res)):.3g} > tol "
-                                   f"{p['tol']:g}")
+        x, res = solve_closure(residual, x0, p["tol"], p["max_iter"], "adaptive closure")
         b, Q = x[:-1], float(np.exp(x[-1]))
         fbar, Q2, nd = unit.moments(b, Q, samples=True)
         K_A = _adapted_kernel(unit, nd, X, nd["sig"])
