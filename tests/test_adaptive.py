@@ -94,6 +94,7 @@ def test_predict_before_fit():
     (dict(activation=3), TypeError, "activation"),
     (dict(quadratic_term="full"), ValueError, "quadratic_term"),
     (dict(integrator="mcmc"), ValueError, "integrator"),
+    (dict(control_variate="yes"), TypeError, "control_variate"),
     (dict(n_samples=255), ValueError, "n_samples"),
     (dict(n_samples=8), ValueError, "n_samples"),
     (dict(n_samples=2.5), TypeError, "n_samples"),
@@ -180,4 +181,144 @@ def test_plot_adaptive_comparison_marks_failures(tmp_path):
     assert any(abs(y + 37.5) < 1e-9 for y in ys)
     with pytest.raises(ValueError, match="relu"):
         plot_adaptive_comparison(ax, adaptive_comparison(path=path), activation="relu")
+    plt.close(fig)
+
+
+# -- control variates and the limit of vanishing tilt -----------------------------------------------------------
+
+def _unit_at_scalar_solution(task, n1, n_samples, seed, **options):
+    """The single-unit map at the scalar theory's (b, Q): its mean training outputs and E[v^2], and the scalar
+    theory's."""
+    from tflmini.adaptive import _UnitMeasure
+    from tflmini.kernels import get_activation
+
+    kr = KernelRenormalization(n1, 0.05).fit(task.X_train, task.y_train)
+    b = kr.spectrum_.solve(kr.Q_, 0.05, task.y_train)
+    unit = _UnitMeasure(task.X_train, get_activation("erf"), n1, 0.05, 1.0, 1.0, n_samples, 8,
+                        np.random.default_rng(seed), **options)
+    fbar, Q, _ = unit.moments(b, kr.Q_)
+    return fbar, Q, task.y_train - 0.05 * b, kr.Q_
+
+
+def test_control_variates_are_consistent_and_remove_noise():
+    """The controlled estimate tends to the same limit as the plain self-normalised one (a long plain run of the
+    Laplace proposal is the reference) and is closer to it with few samples, for both proposals (much closer for
+    the Gaussian-equivalent one, whose log-weights vary less)."""
+    task = make_teacher_task(20, 10, 24, teacher="erf", seed=2)
+    ref, Q_ref, _, _ = _unit_at_scalar_solution(task, 400, 2**16, 9, control_variate=False)
+    for integrator, gain in (("importance", 0.8), ("equivalent", 0.3)):
+        long_cv, Q_cv, _, _ = _unit_at_scalar_solution(task, 400, 2**16, 9, integrator=integrator)
+        assert np.linalg.norm(long_cv - ref) < 0.02 * np.linalg.norm(ref)
+        assert Q_cv == pytest.approx(Q_ref, rel=0.01)
+        errs = {cv: np.mean([np.linalg.norm(_unit_at_scalar_solution(task, 400, 256, s, integrator=integrator,
+                                                                     control_variate=cv)[0] - ref)
+                             for s in (0, 1, 2)]) for cv in (False, True)}
+        assert errs[True] < gain * errs[False], errs
+
+
+def test_unit_reduces_to_kernel_renormalization_when_the_tilt_vanishes():
+    """Fixed data, growing width: one unit's tilt v b / sqrt(N1) vanishes and the single-unit map at the scalar
+    theory's solution returns that solution (mean outputs and E[v^2]); the difference shrinks about like 1/N1 with
+    the Gaussian-equivalent proposal and control variates. The plain estimate multiplies its Monte Carlo error by
+    sqrt(N1) and misses the limit."""
+    task = make_teacher_task(30, 10, 60, teacher="erf", seed=4)
+    gaps = {}
+    for n1 in (30, 1000):
+        fbar, Q, f_kr, Q_kr = _unit_at_scalar_solution(task, n1, 512, 0, integrator="equivalent")
+        gaps[n1] = (np.linalg.norm(fbar - f_kr) / np.linalg.norm(f_kr), abs(Q / Q_kr - 1))
+        plain = _unit_at_scalar_solution(task, n1, 512, 0, control_variate=False)
+        gaps[n1, "plain"] = np.linalg.norm(plain[0] - f_kr) / np.linalg.norm(f_kr)
+    assert gaps[1000][0] < 0.1 * gaps[30][0] and gaps[1000][0] < 4e-3
+    assert gaps[1000][1] < 0.1 * gaps[30][1] + 1e-4
+    assert gaps[1000, "plain"] > 10 * gaps[1000][0]
+
+
+def test_equivalent_fit_approaches_kernel_renormalization_with_width():
+    """The closure solved with the Gaussian-equivalent proposal: Gibbs error, Q and the mean predictor move
+    towards kernel renormalization as the width grows at fixed data."""
+    task = make_teacher_task(30, 40, 60, teacher="erf", seed=4)
+    rel = {}
+    for n1 in (30, 1000):
+        kr = KernelRenormalization(n1, 0.05).fit(task.X_train, task.y_train)
+        ad = AdaptiveKernelRenormalization(n1, 0.05, n_samples=512, n_nodes=8, integrator="equivalent")
+        ad.fit(task.X_train, task.y_train)
+        rel[n1] = np.array([abs(ad.gibbs_error(task.X_test, task.y_test) / kr.gibbs_error(task.X_test, task.y_test) - 1),
+                            abs(ad.Q_ / kr.Q_ - 1),
+                            np.linalg.norm(ad.predict(task.X_test) - kr.predict(task.X_test))
+                            / np.linalg.norm(kr.predict(task.X_test))])
+    assert np.all(rel[1000] < 0.2 * rel[30] + 1e-4), rel
+    assert np.all(rel[1000] < 5e-3), rel
+
+
+def test_equivalent_linear_network_is_kernel_renormalization():
+    args = (40, 0.1, 1.3, 0.8, "linear")
+    kr = KernelRenormalization(*args).fit(TASK.X_train, TASK.y_train)
+    ad = AdaptiveKernelRenormalization(*args, integrator="equivalent", **SMALL).fit(TASK.X_train, TASK.y_train)
+    assert ad.Q_ == pytest.approx(kr.Q_, rel=1e-9)
+    np.testing.assert_allclose(ad.predict(TASK.X_test), kr.predict(TASK.X_test), rtol=1e-8, atol=1e-10)
+
+
+def _limit_record(complete=True):
+    rows = []
+    for est, scale in (("plain", 0.2), ("equivalent", 1.0)):
+        for n1 in (100, 400, 1600):
+            val = scale * 100.0 / n1 if est == "equivalent" else scale
+            rows.append({"sweep": "width", "P": 100, "N0": 400, "N1": n1, "estimator": est, "Q": [val, -val],
+                         "train_mean": [val, val], "test_mean": [val, 1.2 * val], "weighted_ess": [1, 1],
+                         "seconds": [1, 1]})
+    return {"experiment": "adaptive_limit", "complete": complete, "parameters": {"seeds": [0, 1]}, "rows": rows,
+            "fits": [{"sweep": "width", "N1": 400, "converged": True, "gibbs_error": 0.001, "seconds": 3.0}]}
+
+
+def test_adaptive_limit_table_and_slope(tmp_path):
+    import json
+
+    from tflmini.results import ResultsError, adaptive_limit, limit_slope, limit_value
+
+    path = tmp_path / "l.json"
+    path.write_text(json.dumps(_limit_record()))
+    t = adaptive_limit(path=path)
+    assert limit_value(t, "Q", sweep="width", estimator="equivalent", N1=400) == pytest.approx(0.25)
+    assert limit_value(t, "test_mean", sweep="width", estimator="equivalent", N1=100) == pytest.approx(1.1)
+    assert limit_value(t, "test_mean_spread", sweep="width", estimator="equivalent", N1=100) == pytest.approx(0.1)
+    slope, n = limit_slope(t, sweep="width", estimator="equivalent", key="Q", by="N1")
+    assert slope == pytest.approx(-1.0) and n == 3
+    assert limit_slope(t, sweep="width", estimator="plain", key="Q", by="N1")[0] == pytest.approx(0.0, abs=1e-12)
+    assert t["fits"][0]["gibbs_error"] == 0.001
+    with pytest.raises(ValueError, match="by"):
+        limit_slope(t, sweep="width", estimator="plain", key="Q", by="P")
+    with pytest.raises(ValueError, match="rows"):
+        limit_value(t, "Q", sweep="width", estimator="plain")
+    path.write_text(json.dumps(_limit_record(complete=False)))
+    with pytest.raises(ResultsError, match="partial"):
+        adaptive_limit(path=path)
+
+
+def _cached_figure(tmp_path, record, loader):
+    """The table ``loader`` reads from ``record`` written to a file, and a fresh (Agg) figure and axes."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = tmp_path / "cached.json"
+    path.write_text(json.dumps(record))
+    fig, ax = plt.subplots()
+    return loader(path=path), fig, ax
+
+
+def test_plot_adaptive_limit(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from tflmini.plots import plot_adaptive_limit
+    from tflmini.results import adaptive_limit
+
+    table, fig, ax = _cached_figure(tmp_path, _limit_record(), adaptive_limit)
+    plot_adaptive_limit(ax, table, sweep="width", by="N1")
+    assert len(ax.containers) == 2  # one series per estimator present
+    np.testing.assert_allclose(ax.containers[1].lines[0].get_ydata(), [110.0, 27.5, 6.875])
+    with pytest.raises(ValueError, match="rows"):
+        plot_adaptive_limit(ax, table, sweep="inputs", by="N0")
     plt.close(fig)

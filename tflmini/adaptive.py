@@ -49,6 +49,36 @@ correction factor; for an odd activation the measure is symmetric under :math:`(
 nodes :math:`v > 0` are evaluated. The closure is solved for (b, log Q) by a Newton-Krylov method on the
 residual preconditioned by :math:`(QK + TI)^{-1}`, started from the scalar theory's :math:`b = Gy` and Q.
 
+``integrator="equivalent"``: the same importance sampling, but from the Gaussian-equivalent unit
+:math:`\mathcal N(v\,u, I/\lambda_0)`, the unit's measure with :math:`\sigma(h_\mu)` replaced by its linear part
+:math:`c_\mu h_\mu` (no mode search). Its log-weight is, up to a constant,
+:math:`\ell = (v/\sqrt{N_1})\sum_\nu b_\nu[\sigma(h_\nu) - c_\nu h_\nu]`: the slopes averaged over the prior leave a
+remainder of variance :math:`K_{\nu\nu} - c_\nu^2C_{\nu\nu}/\lambda_0` (0.04 for erf at :math:`C_{\nu\nu} = 1`), where
+the Laplace proposal's Taylor polynomial at the mode leaves about 0.27, so the weights stay far more even. To first
+order in the tilt its two parts are the two parts of the NNGP kernel: the proposal's mean gives the linear part
+:math:`c_\mu c_\nu C_{\mu\nu}/\lambda_0`, the weights the rest.
+
+Control variates (``control_variate=True``, default). The tilt moves :math:`\mathbb E[\sigma]` by
+:math:`O(1/\sqrt{N_1})` and :math:`\bar f = \sqrt{N_1}\,\mathbb E[v\sigma]` multiplies any error of it by
+:math:`\sqrt{N_1}`, so a plain Monte Carlo estimate is not consistent with the limit in which the tilt vanishes. At
+each node the self-normalised estimate :math:`\sum_k\bar\omega_k\sigma_k` (weights :math:`\bar\omega_k`, log-weights
+:math:`\ell_k`, plain sample mean :math:`\bar\sigma`) is replaced by
+
+.. math::
+
+   \mathbb E_q[\sigma] + \mathrm{Cov}_q(\sigma, \ell)
+   + \Big[\sum_k\bar\omega_k\sigma_k - \bar\sigma - \frac1M\sum_k(\ell_k - \bar\ell)(\sigma_k - \bar\sigma)\Big].
+
+The two terms outside the bracket are in closed form (:meth:`_UnitMeasure.gaussian_mean`; for the covariance,
+Stein's lemma and a one-dimensional Gauss-Hermite sum, :meth:`_UnitMeasure.remainder_covariance`), and are the
+expectations under the proposal q of the two sample terms subtracted inside it (the second to order
+:math:`1/M`); the estimate is consistent as the plain one is, with a bias of order :math:`1/M`, and the samples
+carry only the part of second and higher order in :math:`\ell`. When the tilt vanishes the estimate becomes the
+first-order (kernel-renormalization) value with no sampling noise. ``Cov_q(sigma, ell)`` needs ``ell`` to be the
+remainder of :math:`b\cdot\sigma` only, which holds with the trace term; with ``quadratic_term="exact"`` only the
+first term is used. ``control_variate=False`` is the plain estimate (used for the cached comparison with the
+sampler, ``scripts/adaptive_vs_sampler.py``). Measured in ``scripts/adaptive_limit.py``.
+
 ``quadratic_term="exact"`` keeps :math:`v^2\sigma^\top G\sigma/2N_1` with :math:`G = (QK+TI)^{-1}` in the unit's
 measure instead of its trace (a linear network then differs from kernel renormalization at order
 :math:`1/N_1`).
@@ -56,7 +86,10 @@ measure instead of its trace (a linear network then differs from kernel renormal
 Status (measured, ``scripts/adaptive_vs_sampler.py``, book chapter 9): where :math:`P/N_0` is large at low
 temperature the unit's w integral is dominated by rare weight vectors (the importance weights collapse) and the
 closure runs away; the construction does not reach the accuracy goal of issue 21 there. Its own Monte Carlo
-error (another ``random_state``) is of the order of a few per cent of the Gibbs error.
+error (another ``random_state``) is of the order of a few per cent of the Gibbs error (plain estimate). With the
+Gaussian-equivalent proposal and control variates the theory returns kernel renormalization as one unit's tilt
+vanishes (data fixed, width growing), but not as :math:`N_0` grows at fixed :math:`P = N_1`
+(``scripts/adaptive_limit.py``).
 
 Predictive variance (an approximation, stated): the posterior covariance of f is that of a Gaussian process with
 the adapted kernel :math:`K_A(x, x') = \mathbb E_v\big[v^2\,\mathrm{Cov}_{w|v}(\sigma(h(x)), \sigma(h(x')))\big]`,
@@ -77,7 +110,7 @@ from ._validation import (check_count, check_hidden_units, check_matrix, check_p
 from .kernels import get_activation, input_overlaps, nngp_kernel
 from .renormalization import ConvergenceError, KernelRenormalization, KernelSpectrum, gp_posterior
 
-__all__ = ["AdaptiveKernelRenormalization", "whitened_normal"]
+__all__ = ["AdaptiveKernelRenormalization", "whitened_normal", "remainder_variances"]
 
 
 def whitened_normal(n_samples, dim, rng):
@@ -99,6 +132,29 @@ def _gaussian_slope(activation, s):
     raise ValueError(f"activation {activation.name!r} is not supported")  # refused earlier, in _checked_params
 
 
+def remainder_variances(s=1.0):
+    r"""Variance of what an erf unit's log-weight keeps of :math:`\sigma(h)`, :math:`h\sim\mathcal N(0, s)`, at zero
+    tilt, for the two proposals: the Laplace one subtracts the tangent at the mode, :math:`\sigma'(0)h`; the
+    Gaussian-equivalent one the slope averaged over h, :math:`\mathbb E[\sigma'(h)]\,h`. Returns the two variances
+    ``(laplace, equivalent)``; the second is the nonlinear part of the NNGP kernel's diagonal."""
+    s = check_positive(s, "s")
+    t, a = _HERMITE
+    h = np.sqrt(s) * t
+    sig = get_activation("erf").function(h)
+    return (float(a @ (sig - 2.0 / np.sqrt(np.pi) * h) ** 2),
+            float(a @ (sig - _erf_gaussian_slope(0.0, s) * h) ** 2))
+
+
+def _erf_gaussian_slope(m, s):
+    r""":math:`\mathbb E[\mathrm{erf}'(h)]` for :math:`h\sim\mathcal N(m, s)`:
+    :math:`\frac{2}{\sqrt{\pi(1+2s)}}\,e^{-m^2/(1+2s)}`."""
+    return 2.0 / np.sqrt(np.pi * (1.0 + 2.0 * s)) * np.exp(-m * m / (1.0 + 2.0 * s))
+
+
+# Gauss-Hermite rule for a standard-normal expectation (the inner covariances of the control variate)
+_HERMITE = (lambda t, a: (t, a / a.sum()))(*np.polynomial.hermite_e.hermegauss(48))
+
+
 def _second_derivative(activation, h):
     r""":math:`\sigma''(h)` (erf: :math:`-2h\,\sigma'(h)`; linear: 0)."""
     if activation.name == "erf":
@@ -110,8 +166,9 @@ class _UnitMeasure:
     """The single-unit measure on fixed training inputs: importance samples and quadrature nodes."""
 
     def __init__(self, X, activation, n_hidden, temperature, lambda0, lambda1, n_samples, n_nodes, rng,
-                 quadratic="trace", integrator="importance"):
-        self.quadratic, self.integrator = quadratic, integrator
+                 quadratic="trace", integrator="importance", control_variate=True):
+        self.quadratic, self.integrator, self.control_variate = quadratic, integrator, control_variate
+        self.prior_chol = np.sqrt(lambda0) * np.eye(X.shape[1])
         self.X, self.act, self.n1, self.T = X, activation, n_hidden, temperature
         self.lam0, self.lam1 = lambda0, lambda1
         P, n0 = X.shape
@@ -185,27 +242,33 @@ class _UnitMeasure:
         u = self.direction(b)
         g = self.precision(Q)
         tau = float(g @ self.k_eig / self.n1)
-        samples = self.integrator == "importance" if samples is None else samples or self.integrator == "importance"
+        sampled = self.integrator in ("importance", "equivalent")
+        samples = sampled if samples is None else samples or sampled
         v = self.t * np.sqrt(Q)  # the nodes sit on the Gaussian of variance Q; the correction factor is exact
-        nd = {"v": v, "sig": [], "omega": [], "modes": [], "chols": [], "mean": [], "ess": [], "tau": tau}
+        nd = {"v": v, "sig": [], "omega": [], "modes": [], "chols": [], "mean": [], "ess": [], "tau": tau,
+              "ell": [], "b": b}
         log_norm = []
         log_det = lambda L: np.sum(np.log(np.diag(L))) - 0.5 * self.n0 * np.log(self.lam0)  # noqa: E731
         for vk in v:
-            w_star, L = self.mode(vk, b, g, vk * u)
+            if self.integrator == "equivalent":  # proposal N(v u, I/lambda0): the Gaussian-equivalent unit
+                w_star, L = vk * u, self.prior_chol
+            else:
+                w_star, L = self.mode(vk, b, g, vk * u)
             nd["modes"].append(w_star)
             nd["chols"].append(L)
             if samples:
                 W = w_star + np.linalg.solve(L.T, self.Z.T).T  # (M, N0) samples of N(w*, H^-1)
                 s = self.act.function(self.X @ W.T / np.sqrt(self.n0))
                 nd["sig"].append(s)
-            if self.integrator == "importance":
+            if sampled:
                 # exact: sigma^T G sigma per sample; trace: its replacement N1 tau, the same for every w
                 quad = g @ (self.U.T @ s) ** 2 if self.quadratic == "exact" else self.n1 * tau
                 ell = (-0.5 * self.lam0 * np.einsum("mi,mi->m", W, W) + vk * (b @ s) / np.sqrt(self.n1)
                        - vk * vk * quad / (2.0 * self.n1) + 0.5 * np.einsum("mi,mi->m", self.Z, self.Z) - log_det(L))
                 log_norm.append(logsumexp(ell) - np.log(ell.size))  # log Z(v)
                 om = np.exp(ell - logsumexp(ell))
-                nd["mean"].append(s @ om)
+                nd["ell"].append(ell - ell.mean())
+                nd["mean"].append(self.controlled_mean(s, om, nd["ell"][-1], self.X, w_star, L, vk, b))
             else:  # Laplace: Gaussian w around the mode; E[sigma(h)] in closed form
                 s_star = self.act.function(self.X @ w_star / np.sqrt(self.n0))
                 quad = s_star @ (self.U @ (g * (self.U.T @ s_star))) if self.quadratic == "exact" else self.n1 * tau
@@ -230,6 +293,66 @@ class _UnitMeasure:
         A = np.linalg.solve(L, X.T) / np.sqrt(self.n0)
         return self.act.function(m / np.sqrt(1.0 + 2.0 * np.einsum("ip,ip->p", A, A)))
 
+    def controlled_mean(self, s, om, ell, X, w_star, L, vk, b):
+        r""":math:`\mathbb E_{p(w|v)}[\sigma]` on the inputs X from the samples' activations ``s`` (n, M), their
+        normalised weights ``om`` and centred log-weights ``ell``, with control variates (module docstring,
+        "Control variates"): the Laplace Gaussian's mean in closed form, and for the trace term also the first order
+        of the tilt, :math:`\mathrm{Cov}_q(\sigma, \ell)`, by one-dimensional quadratures; the samples then estimate
+        only what these two leave out."""
+        if not self.control_variate:
+            return s @ om
+        s_bar = s.mean(axis=1)
+        out = s @ om - s_bar + self.gaussian_mean(X, w_star, L)
+        if self.quadratic == "trace":
+            out += vk / np.sqrt(self.n1) * self.remainder_covariance(X, w_star, L) @ b - (s - s_bar[:, None]) @ ell / ell.size
+        return out
+
+    def gaussian_covariance(self, X1, X2, w_star, L, diag=False):
+        r""":math:`\mathrm{Cov}_q(\sigma(h(x)), \sigma(h(x')))` for the rows x of X1 and x' of X2 (the diagonal x = x'
+        of X1 if ``diag``) under the proposal :math:`w\sim\mathcal N(w^*, H^{-1})`, :math:`H = LL^\top`: a
+        Gauss-Hermite sum over :math:`h(x)`, with :math:`\mathbb E[\mathrm{erf}(h(x'))\mid h(x)]` in closed form.
+        Returns the covariance and the Gaussian's moments: means and variances of the two sides, cross-covariance S."""
+        A = np.linalg.solve(L, X1.T) / np.sqrt(self.n0)
+        B = A if diag else np.linalg.solve(L, X2.T) / np.sqrt(self.n0)
+        s_row, s_col = np.einsum("ip,ip->p", A, A), np.einsum("ip,ip->p", B, B)
+        m_row = X1 @ w_star / np.sqrt(self.n0)
+        m_col = m_row if diag else X2 @ w_star / np.sqrt(self.n0)
+        if self.act.name == "linear":  # the covariance of the preactivations themselves
+            return (s_row, (m_row, s_row, m_row, s_row, s_row)) if diag else (A.T @ B, (m_row, s_row, m_col, s_col, A.T @ B))
+        e_row = self.act.function(m_row / np.sqrt(1.0 + 2.0 * s_row))
+        t, a = _HERMITE
+        sq = np.sqrt(s_row)[:, None]
+        outer = self.act.function(m_row[:, None] + sq * t)  # (n1, nq)
+        if diag:
+            return outer**2 @ a - e_row**2, (m_row, s_row, m_row, s_row, s_row)
+        S = A.T @ B
+        e_col = self.act.function(m_col / np.sqrt(1.0 + 2.0 * s_col))
+        # h(x) = m + sqrt(s) t; h(x') | t has mean m' + S t / sqrt(s) and variance s' - S^2 / s
+        cond_var = np.maximum(s_col[None, :] - S**2 / sq**2, 0.0)
+        inner = self.act.function((m_col[None, :, None] + (S / sq)[:, :, None] * t)
+                                  / np.sqrt(1.0 + 2.0 * cond_var)[:, :, None])
+        cov = np.einsum("nj,npj->np", outer * a, inner) - np.outer(e_row, e_col)
+        return cov, (m_row, s_row, m_col, s_col, S)
+
+    def remainder_covariance(self, X, w_star, L):
+        r""":math:`\mathrm{Cov}_q(\sigma(h(x)), r_\nu)` for the rows x of X and the training points :math:`\nu`, under
+        the proposal :math:`w\sim\mathcal N(w^*, H^{-1})`: :math:`r_\nu` is :math:`\sigma(h_\nu)` minus the proposal's
+        polynomial (Laplace: the second-order Taylor polynomial at the mode's :math:`h^*_\nu`; Gaussian-equivalent:
+        :math:`c_\nu h_\nu`). With the trace term the log-weight is :math:`\ell = (v/\sqrt{N_1})\,b\cdot r` up to
+        a constant. By Stein's lemma :math:`\mathrm{Cov}(\sigma(h), h_\nu) = S_{x\nu}\mathbb E[\sigma'(h)]` and
+        :math:`\mathrm{Cov}(\sigma(h), (h_\nu - h^*_\nu)^2) = S_{x\nu}^2\mathbb E[\sigma''(h)]`; the covariance of the
+        two activations is :meth:`gaussian_covariance`."""
+        if self.act.name == "linear":  # sigma is its own Taylor polynomial: r = 0
+            return np.zeros((X.shape[0], self.X.shape[0]))
+        cov, (m_row, s_row, m_col, _, S) = self.gaussian_covariance(X, self.X, w_star, L)
+        d1 = _erf_gaussian_slope(m_row, s_row)  # E[sigma'(h)] on the rows
+        d2 = -2.0 * m_row / (1.0 + 2.0 * s_row) * d1  # E[sigma''(h)] = d/dm E[sigma'(h)]
+        if self.integrator == "equivalent":  # the proposal's linear part uses the prior's mean slopes c
+            slope, curv = self.c, np.zeros_like(m_col)
+        else:  # Laplace: the Taylor polynomial at the mode
+            slope, curv = self.act.derivative(m_col), _second_derivative(self.act, m_col)
+        return cov - S * d1[:, None] * slope[None, :] - 0.5 * S**2 * d2[:, None] * curv[None, :]
+
     def moments(self, b, Q, samples=None):
         """Training mean fbar (P,) and E[v^2], with the node data."""
         nd = self.nodes(b, Q, samples)
@@ -247,25 +370,51 @@ class _UnitMeasure:
     def test_means(self, nd, X, sig=None):
         """E_{w|v_k}[sigma] on the inputs X for every node (list of (n,) arrays); ``sig``: their
         :meth:`activations`, if the caller has them already."""
-        if self.integrator == "importance":
+        if self.integrator in ("importance", "equivalent"):
             sig = self.activations(nd, X) if sig is None else sig
-            return [s @ om for s, om in zip(sig, nd["omega"])]
+            return [self.controlled_mean(s, om, ell, X, w, L, vk, nd["b"])
+                    for s, om, ell, w, L, vk in zip(sig, nd["omega"], nd["ell"], nd["modes"], nd["chols"], nd["v"])]
         return [self.gaussian_mean(X, w, L) for w, L in zip(nd["modes"], nd["chols"])]
 
 
-def _adapted_kernel(nd, sig1, sig2=None, diag=False):
-    r""":math:`K_A = \sum_k \rho_k v_k^2\,\mathrm{Cov}_k(\sigma_1, \sigma_2)` (importance-weighted covariances; the
-    diagonal only if ``diag``)."""
+def solve_closure(residual, x0, tol, max_iter, what):
+    """Solve ``residual(x) = 0`` by Newton-Krylov from ``x0``; a :class:`ConvergenceError` naming ``what`` if the
+    solver fails or stops above ``tol``. Returns the solution and its residual."""
+    try:
+        with np.errstate(invalid="ignore"):  # scipy's step test divides by x_rtol = inf (0/inf... 0/0 at x = 0)
+            x = newton_krylov(residual, x0, f_tol=tol, maxiter=max_iter, method="lgmres", verbose=False)
+    except NoConvergence:
+        raise ConvergenceError(f"{what} not converged after {max_iter} Newton-Krylov iterations "
+                               f"(preconditioned residual above tol = {tol:g})") from None
+    except (ValueError, FloatingPointError) as exc:
+        raise ConvergenceError(f"{what} not converged: the Newton-Krylov solver stopped "
+                               f"({type(exc).__name__}: {str(exc)[:200]})") from None
+    res = residual(x)
+    if not np.all(np.isfinite(res)) or np.max(np.abs(res)) > tol:
+        raise ConvergenceError(f"{what} not converged: residual {np.max(np.abs(res)):.3g} > tol {tol:g}")
+    return x, res
+
+
+def _adapted_kernel(unit, nd, X1, sig1, X2=None, sig2=None, diag=False):
+    r""":math:`K_A = \sum_k \rho_k v_k^2\,\mathrm{Cov}_k(\sigma_1, \sigma_2)` on the inputs X1 (activations ``sig1``)
+    and X2 (``sig2``; default: X1), the diagonal only if ``diag``. Importance-weighted covariances; with control
+    variates, the proposal's covariance in closed form plus the difference of the weighted and the plain sample
+    covariances."""
     out = None
     for k, (vk, rk, om) in enumerate(zip(nd["v"], nd["rho"], nd["omega"])):
         s1 = sig1[k]
-        m1 = s1 @ om
+        s2 = s1 if sig2 is None else sig2[k]
         if diag:
-            term = (s1 * s1) @ om - m1 * m1
+            term = (s1 * s1) @ om - (s1 @ om) ** 2
         else:
-            s2 = s1 if sig2 is None else sig2[k]
-            m2 = s2 @ om
-            term = (s1 * om) @ s2.T - np.outer(m1, m2)
+            term = (s1 * om) @ s2.T - np.outer(s1 @ om, s2 @ om)
+        if unit.control_variate and unit.integrator != "laplace":
+            M = s1.shape[1]
+            m1, m2 = s1.mean(axis=1), s2.mean(axis=1)
+            plain = (s1 * s1).mean(axis=1) - m1**2 if diag else s1 @ s2.T / M - np.outer(m1, m2)
+            exact = unit.gaussian_covariance(X1, X1 if X2 is None else X2, nd["modes"][k], nd["chols"][k],
+                                             diag=diag)[0]
+            term = term - plain + exact
         out = rk * vk * vk * term if out is None else out + rk * vk * vk * term
     return out
 
@@ -298,6 +447,12 @@ class AdaptiveKernelRenormalization(RegressorMixin, BaseEstimator):
         ``"trace"``: the unit's quadratic term :math:`v^2\sigma^\top G\sigma/2N_1` replaced by :math:`\tau v^2/2`
         (exact kernel renormalization for a linear unit); ``"exact"``: kept as it is, with
         :math:`G = (QK + TI)^{-1}` (a linear unit then differs from kernel renormalization at order :math:`1/N_1`).
+    integrator : {"importance", "equivalent", "laplace"}
+        The w integral: importance sampling from the Laplace Gaussian at the mode, or from the Gaussian-equivalent
+        unit :math:`\mathcal N(v\,u, I/\lambda_0)`, or the Laplace approximation alone (module docstring).
+    control_variate : bool
+        Closed-form control variates for the sampled means (module docstring); False: the plain self-normalised
+        estimate.
 
     Attributes
     ----------
@@ -314,7 +469,7 @@ class AdaptiveKernelRenormalization(RegressorMixin, BaseEstimator):
 
     def __init__(self, n_hidden, temperature, lambda0=1.0, lambda1=1.0, activation="erf", n_samples=2048,
                  n_nodes=12, random_state=0, tol=1e-9, max_iter=60, quadratic_term="trace",
-                 integrator="importance"):
+                 integrator="importance", control_variate=True):
         self.n_hidden = n_hidden
         self.temperature = temperature
         self.lambda0 = lambda0
@@ -327,6 +482,7 @@ class AdaptiveKernelRenormalization(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
         self.quadratic_term = quadratic_term
         self.integrator = integrator
+        self.control_variate = control_variate
 
     def _checked_params(self):
         n1 = check_hidden_units(self.n_hidden)
@@ -343,9 +499,12 @@ class AdaptiveKernelRenormalization(RegressorMixin, BaseEstimator):
             raise TypeError(f"random_state must be an int seed, got {type(self.random_state).__name__}")
         if self.quadratic_term not in ("trace", "exact"):
             raise ValueError(f"quadratic_term must be 'trace' or 'exact', got {self.quadratic_term!r}")
-        if self.integrator not in ("laplace", "importance"):
-            raise ValueError(f"integrator must be 'laplace' or 'importance', got {self.integrator!r}")
-        return dict(quadratic_term=self.quadratic_term, integrator=self.integrator, n_hidden=n1,
+        if self.integrator not in ("laplace", "importance", "equivalent"):
+            raise ValueError(f"integrator must be 'importance', 'equivalent' or 'laplace', got {self.integrator!r}")
+        if not isinstance(self.control_variate, (bool, np.bool_)):
+            raise TypeError(f"control_variate must be True or False, got {type(self.control_variate).__name__}")
+        return dict(quadratic_term=self.quadratic_term, integrator=self.integrator,
+                    control_variate=bool(self.control_variate), n_hidden=n1,
                     temperature=check_positive(self.temperature, "temperature"),
                     lambda0=check_positive(self.lambda0, "lambda0"), lambda1=check_positive(self.lambda1, "lambda1"),
                     activation=act, n_samples=n_samples, n_nodes=check_count(self.n_nodes, "n_nodes"),
@@ -364,7 +523,7 @@ class AdaptiveKernelRenormalization(RegressorMixin, BaseEstimator):
         scalar = KernelRenormalization(n1, T, p["lambda0"], p["lambda1"], p["activation"]).fit(X, y)
         unit = _UnitMeasure(X, p["activation"], n1, T, p["lambda0"], p["lambda1"], p["n_samples"], p["n_nodes"],
                             check_random_state(p["random_state"]), quadratic=p["quadratic_term"],
-                            integrator=p["integrator"])
+                            integrator=p["integrator"], control_variate=p["control_variate"])
         spec = scalar.spectrum_
         y_scale = max(float(np.linalg.norm(y)), 1e-300)
 
@@ -376,23 +535,10 @@ class AdaptiveKernelRenormalization(RegressorMixin, BaseEstimator):
             return np.append(r, np.log(Q_new) - logQ)
 
         x0 = np.append(spec.solve(scalar.Q_, T, y), np.log(scalar.Q_))
-        try:
-            with np.errstate(invalid="ignore"):  # scipy's step test divides by x_rtol = inf (0/inf... 0/0 at x = 0)
-                x = newton_krylov(residual, x0, f_tol=p["tol"], maxiter=p["max_iter"], method="lgmres",
-                                  verbose=False)
-        except NoConvergence:
-            raise ConvergenceError(f"adaptive closure not converged after {p['max_iter']} Newton-Krylov iterations "
-                                   f"(preconditioned residual above tol = {p['tol']:g})") from None
-        except (ValueError, FloatingPointError) as exc:
-            raise ConvergenceError(f"adaptive closure not converged: the Newton-Krylov solver stopped "
-                                   f"({type(exc).__name__}: {str(exc)[:200]})") from None
-        res = residual(x)
-        if not np.all(np.isfinite(res)) or np.max(np.abs(res)) > p["tol"]:
-            raise ConvergenceError(f"adaptive closure not converged: residual {np.max(np.abs(res)):.3g} > tol "
-                                   f"{p['tol']:g}")
+        x, res = solve_closure(residual, x0, p["tol"], p["max_iter"], "adaptive closure")
         b, Q = x[:-1], float(np.exp(x[-1]))
         fbar, Q2, nd = unit.moments(b, Q, samples=True)
-        K_A = _adapted_kernel(nd, nd["sig"])
+        K_A = _adapted_kernel(unit, nd, X, nd["sig"])
         K_A = 0.5 * (K_A + K_A.T)
         self.unit_, self.nodes_, self.b_, self.Q_ = unit, nd, b, Q2
         self.train_mean_ = fbar
@@ -423,8 +569,8 @@ class AdaptiveKernelRenormalization(RegressorMixin, BaseEstimator):
         mean = np.sqrt(p["n_hidden"]) * sum(rk * vk * m for vk, rk, m in zip(nd["v"], nd["rho"], means))
         if not return_var:
             return mean
-        k_cross = _adapted_kernel(nd, nd["sig"], sig)
-        k_diag = _adapted_kernel(nd, sig, diag=True)
+        k_cross = _adapted_kernel(unit, nd, self.X_train_, nd["sig"], X, sig)
+        k_diag = _adapted_kernel(unit, nd, X, sig, diag=True)
         _, var = gp_posterior(self.adapted_spectrum_, 1.0, p["temperature"], k_cross, k_diag)
         return mean, var
 

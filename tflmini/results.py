@@ -60,6 +60,9 @@ __all__ = [
     "adaptive_comparison",
     "mean_field_comparison",
     "directional_comparison",
+    "adaptive_limit",
+    "limit_slope",
+    "limit_value",
 ]
 
 def _run_command(name):
@@ -510,3 +513,70 @@ def directional_comparison(*, path=None):
     table["parameters"] = data["parameters"]
     table["wall_seconds"] = data.get("wall_seconds", np.nan)
     return table
+
+
+ADAPTIVE_LIMIT_COMMAND = "PYTHONPATH=. python scripts/adaptive_limit.py"
+LIMIT_KEYS = ("Q", "train_mean", "test_mean")
+
+
+def adaptive_limit(*, path=None):
+    r"""The cached limit study of the single-unit theory (``data/experiments/adaptive_limit.json``, written by
+    ``scripts/adaptive_limit.py``): the single-unit map at the scalar theory's solution against kernel
+    renormalization, for each sweep point and estimator of the w integral.
+
+    Returns a dict: ``sweep``, ``estimator`` (lists), ``P``, ``N0``, ``N1`` (arrays), and for each of ``Q``,
+    ``train_mean`` and ``test_mean`` (relative differences from the scalar theory: of Q, and the relative rms of the
+    mean outputs) the mean of their absolute values over the seeds of the importance samples and ``<key>_spread``,
+    their standard deviation over the seeds; ``fits``, the rows of the full fits, and ``check``, the refits of
+    points of the comparison with the sampler (lists of dicts, empty if not run); ``parameters`` and
+    ``wall_seconds`` of the file. Raises :class:`ResultsError` for a missing, partial or malformed file."""
+    path = Path(path) if path is not None else data_directory() / "experiments" / "adaptive_limit.json"
+    data = _read_json(path, ADAPTIVE_LIMIT_COMMAND)
+    if data.get("complete") is not True:
+        raise ResultsError(f"{path} is a partial result (its run has not finished); complete it with: "
+                           f"{ADAPTIVE_LIMIT_COMMAND}")
+    out = {k: [] for k in ("sweep", "estimator", "P", "N0", "N1", *LIMIT_KEYS, *(k + "_spread" for k in LIMIT_KEYS))}
+    try:
+        for row in data["rows"]:
+            for k in ("sweep", "estimator", "P", "N0", "N1"):
+                out[k].append(row[k])
+            for k in LIMIT_KEYS:
+                vals = np.abs(np.asarray(row[k], dtype=float))
+                out[k].append(float(np.mean(vals)))
+                out[k + "_spread"].append(float(np.std(np.asarray(row[k], dtype=float))))
+        fits, check = list(data.get("fits", [])), list(data.get("check", []))
+    except (KeyError, TypeError) as exc:
+        raise ResultsError(f"{path}: a row lacks {exc}; regenerate it with: {ADAPTIVE_LIMIT_COMMAND}") from None
+    table = {k: (v if k in ("sweep", "estimator") else np.asarray(v, dtype=float)) for k, v in out.items()}
+    table.update(fits=fits, check=check, parameters=data["parameters"], wall_seconds=data.get("wall_seconds", np.nan))
+    return table
+
+
+def limit_slope(table, *, sweep, estimator, key, by, P=None):
+    """Log-log slope of ``key`` against ``by`` ("N0" or "N1") over the rows of one sweep and estimator (and ``P``,
+    if given): the measured rate of approach to kernel renormalization (about -1 for a difference of order
+    1/N). Returns ``(slope, n_points)``."""
+    if by not in ("N0", "N1"):
+        raise ValueError(f"by must be 'N0' or 'N1', got {by!r}")
+    if key not in LIMIT_KEYS:
+        raise ValueError(f"key must be one of {LIMIT_KEYS}, got {key!r}")
+    sel = np.array([s == sweep and e == estimator for s, e in zip(table["sweep"], table["estimator"])])
+    if P is not None:
+        sel &= table["P"] == P
+    if sel.sum() < 2:
+        raise ValueError(f"fewer than two rows for sweep={sweep!r}, estimator={estimator!r}, P={P!r}")
+    slope = np.polyfit(np.log(table[by][sel]), np.log(table[key][sel]), 1)[0]
+    return float(slope), int(sel.sum())
+
+
+def limit_value(table, key, *, sweep, estimator, **where):
+    """``key`` of the one row of an :func:`adaptive_limit` table with this ``sweep``, ``estimator`` and the values
+    ``where`` of P, N0, N1 (e.g. ``N1=6400``)."""
+    sel = np.array([s == sweep and e == estimator for s, e in zip(table["sweep"], table["estimator"])])
+    for k, v in where.items():
+        if k not in ("P", "N0", "N1"):
+            raise ValueError(f"rows are selected by P, N0 or N1, got {k!r}")
+        sel &= table[k] == v
+    if sel.sum() != 1:
+        raise ValueError(f"{sel.sum()} rows match sweep={sweep!r}, estimator={estimator!r}, {where}")
+    return float(table[key][sel][0])

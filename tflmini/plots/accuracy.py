@@ -14,7 +14,7 @@ import numpy as np
 from ..accuracy import combine_points, fit_power_law
 from .style import plot_simulation, width_color
 
-__all__ = ["plot_deviation_map", "plot_finite_size_scaling", "plot_adaptive_comparison"]
+__all__ = ["plot_deviation_map", "plot_finite_size_scaling", "plot_adaptive_comparison", "plot_adaptive_limit"]
 
 
 def plot_deviation_map(ax, x, y, dev, dev_se, *, vmax=None, cmap="RdBu_r", annotate=True, size=900, xticks=None,
@@ -136,4 +136,37 @@ def plot_adaptive_comparison(ax, table, *, activation="erf", scalar=True, marker
         ax.plot([], [], "x", color="0.3", mew=1.8, label="no solution (top)")
         for w in np.unique(n1):
             ax.plot([], [], "s", color=width_color(w), label=f"$N_1 = {w:g}$")
+    return ax
+
+
+LIMIT_STYLE = {"plain": ("x", "0.55", "Laplace, plain"),  # the proposal, and how its samples are used
+               "controlled": ("^", "tab:orange", "Laplace, control variates"),
+               "equivalent": ("o", "tab:blue", "Gaussian-equivalent,\ncontrol variates")}
+
+
+def plot_adaptive_limit(ax, table, *, sweep, by, key="test_mean", P=None):
+    r"""The single-unit map at the scalar theory's solution against kernel renormalization (in %), against ``by``
+    ("N0" or "N1", log axes), for the rows of ``table`` (:func:`tflmini.results.adaptive_limit`) of one ``sweep``
+    (and ``P``), one series per estimator of the w integral; bars: the standard deviation over the seeds of the
+    importance samples."""
+    if by not in ("N0", "N1"):
+        raise ValueError(f"by must be 'N0' or 'N1', got {by!r}")
+    drawn = 0
+    for est, (marker, color, label) in LIMIT_STYLE.items():
+        sel = np.array([s == sweep and e == est for s, e in zip(table["sweep"], table["estimator"])])
+        if P is not None:
+            sel &= table["P"] == P
+        if not sel.any():
+            continue
+        x = table[by][sel]
+        ax.errorbar(x, 100 * table[key][sel], yerr=100 * table[key + "_spread"][sel], marker=marker, color=color,
+                    label=label, ms=6, capsize=2)
+        drawn += 1
+    if not drawn:
+        raise ValueError(f"no rows for sweep={sweep!r}, P={P!r}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    xt = np.unique(table[by][np.array([s == sweep for s in table["sweep"]])])
+    ax.set_xticks(xt, [f"{v:g}" for v in xt])
+    ax.minorticks_off()
     return ax
