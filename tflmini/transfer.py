@@ -189,7 +189,7 @@ class FranzParisiTransfer(RegressorMixin, BaseEstimator):
             if kernels(gamma).on_range(yt) is not None:  # K_tt is numerically rank deficient: drop its null space
                 form["on_range"] = True
                 errors[0] += " (on the full kernels; then on the range of K_tt)"
-            if start is not None or form["on_range"]:  # a warm start from far away can fail where a cold one works
+            if start is not None or form["on_range"] or frozen:  # a cold start can work where a warm or closed form fails
                 try:
                     result = solve(gamma, None, max_iter=40)
                 except ConvergenceError as err:
