@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -471,8 +470,7 @@ def directional_comparison(*, path=None):
     Returns a dict: ``source``, ``activation`` (lists); arrays ``n_hidden``, ``n_features``, ``P``, ``P_over_N0``,
     ``sampled``, ``sampled_se`` (Gibbs error), ``scalar``; for each quadratic term ``v`` in ("exact", "trace"):
     ``v`` (Gibbs error, NaN where the closure did not converge), ``converged_v``, ``m2_v`` (:math:`\mathbb E[m^2]`),
-    ``edge_v`` (mass of p(m) at the end of its grid), ``seconds_v``, ``lowest_T_v`` (the lowest temperature the
-    continuation reached where it failed, else the temperature); ``scalar_seconds``; plus ``parameters`` and
+    ``edge_v`` (mass of p(m) at the end of its grid), ``seconds_v``; ``scalar_seconds``; plus ``parameters`` and
     ``wall_seconds``. Raises :class:`ResultsError` for a missing, partial or malformed file."""
     path = Path(path) if path is not None else data_directory() / "experiments" / "directional_vs_sampler.json"
     data = _read_json(path, DIRECTIONAL_COMMAND)
@@ -483,7 +481,7 @@ def directional_comparison(*, path=None):
     out = {k: [] for k in ("source", "activation", "n_hidden", "n_features", "P", "sampled", "sampled_se", "scalar",
                            "scalar_seconds")}
     for v in variants:
-        for k in ("", "converged_", "m2_", "edge_", "seconds_", "lowest_T_"):
+        for k in ("", "converged_", "m2_", "edge_", "seconds_"):
             out[k + v] = []
     try:
         for row in data["rows"]:
@@ -502,9 +500,6 @@ def directional_comparison(*, path=None):
                 out["m2_" + v].append(f["m2"] if ok else np.nan)
                 out["edge_" + v].append(f["edge_mass"] if ok else np.nan)
                 out["seconds_" + v].append(f["seconds"])
-                reached = re.search(r"solved down to T = ([0-9.eE+-]+)", f.get("reason", ""))
-                out["lowest_T_" + v].append(row["temperature"] if ok else
-                                            (float(reached.group(1)) if reached else np.nan))
     except (KeyError, TypeError) as exc:
         raise ResultsError(f"{path}: a row lacks {exc}; regenerate it with: {DIRECTIONAL_COMMAND}") from None
     table = {k: (v if k in ("source", "activation") else
