@@ -362,6 +362,16 @@ def load_benchmarks(*, path=None):
     return data
 
 
+def _read_complete(path, name, command):
+    """A finished script's JSON record: ``path``, or ``data/experiments/<name>.json`` when it is None, read as a
+    validation file and refused if its run has not finished. Returns ``(path, data)``."""
+    path = Path(path) if path is not None else data_directory() / "experiments" / f"{name}.json"
+    data = _read_json(path, command)
+    if data.get("complete") is not True:
+        raise ResultsError(f"{path} is a partial result (its run has not finished); complete it with: {command}")
+    return path, data
+
+
 ADAPTIVE_COMMAND = "PYTHONPATH=. python scripts/adaptive_vs_sampler.py (then --seed-spread 1 2)"
 
 
@@ -380,10 +390,7 @@ def adaptive_comparison(*, path=None, variant=0):
     where not evaluated), ``reseed_failed`` (another seed found no converged solution);
     plus ``parameters`` and ``wall_seconds`` of the file. Raises :class:`ResultsError` for a missing, partial or
     malformed file."""
-    path = Path(path) if path is not None else data_directory() / "experiments" / "adaptive_vs_sampler.json"
-    data = _read_json(path, ADAPTIVE_COMMAND)
-    if data.get("complete") is not True:
-        raise ResultsError(f"{path} is a partial result (its run has not finished); complete it with: {ADAPTIVE_COMMAND}")
+    path, data = _read_complete(path, "adaptive_vs_sampler", ADAPTIVE_COMMAND)
     variants = data["parameters"].get("variants", [])
     if not isinstance(variant, int) or not 0 <= variant < len(variants):
         raise ValueError(f"variant must be an index into the {len(variants)} variants of {path}, got {variant!r}")
@@ -437,10 +444,7 @@ def mean_field_comparison(*, path=None):
     (Gibbs errors), ``scalar_Q``, ``tilt_min`` and ``tilt_max`` (the extreme eigenvalues of
     :math:`\lambda_0S`, 1 for the untilted prior); plus ``parameters`` and ``wall_seconds`` of the file. Raises
     :class:`ResultsError` for a missing, partial or malformed file."""
-    path = Path(path) if path is not None else data_directory() / "experiments" / "mean_field_linear.json"
-    data = _read_json(path, MEAN_FIELD_COMMAND)
-    if data.get("complete") is not True:
-        raise ResultsError(f"{path} is a partial result; regenerate it with: {MEAN_FIELD_COMMAND}")
+    path, data = _read_complete(path, "mean_field_linear", MEAN_FIELD_COMMAND)
     getters = {"n_hidden": lambda r: r["n_hidden"], "n_features": lambda r: r["n_features"], "P": lambda r: r["P"],
                "sampled": lambda r: r["sampler"]["gibbs_error"]["mean"],
                "sampled_se": lambda r: r["sampler"]["gibbs_error"]["se"],
@@ -472,11 +476,7 @@ def directional_comparison(*, path=None):
     ``v`` (Gibbs error, NaN where the closure did not converge), ``converged_v``, ``m2_v`` (:math:`\mathbb E[m^2]`),
     ``edge_v`` (mass of p(m) at the end of its grid), ``seconds_v``; ``scalar_seconds``; plus ``parameters`` and
     ``wall_seconds``. Raises :class:`ResultsError` for a missing, partial or malformed file."""
-    path = Path(path) if path is not None else data_directory() / "experiments" / "directional_vs_sampler.json"
-    data = _read_json(path, DIRECTIONAL_COMMAND)
-    if data.get("complete") is not True:
-        raise ResultsError(f"{path} is a partial result (its run has not finished); complete it with: "
-                           f"{DIRECTIONAL_COMMAND}")
+    path, data = _read_complete(path, "directional_vs_sampler", DIRECTIONAL_COMMAND)
     variants = data["parameters"]["variants"]
     out = {k: [] for k in ("source", "activation", "n_hidden", "n_features", "P", "sampled", "sampled_se", "scalar",
                            "scalar_seconds")}
@@ -525,11 +525,7 @@ def adaptive_limit(*, path=None):
     their standard deviation over the seeds; ``fits``, the rows of the full fits, and ``check``, the refits of
     points of the comparison with the sampler (lists of dicts, empty if not run); ``parameters`` and
     ``wall_seconds`` of the file. Raises :class:`ResultsError` for a missing, partial or malformed file."""
-    path = Path(path) if path is not None else data_directory() / "experiments" / "adaptive_limit.json"
-    data = _read_json(path, ADAPTIVE_LIMIT_COMMAND)
-    if data.get("complete") is not True:
-        raise ResultsError(f"{path} is a partial result (its run has not finished); complete it with: "
-                           f"{ADAPTIVE_LIMIT_COMMAND}")
+    path, data = _read_complete(path, "adaptive_limit", ADAPTIVE_LIMIT_COMMAND)
     out = {k: [] for k in ("sweep", "estimator", "P", "N0", "N1", *LIMIT_KEYS, *(k + "_spread" for k in LIMIT_KEYS))}
     try:
         for row in data["rows"]:
